@@ -1,0 +1,71 @@
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { AppError } from './errors.ts';
+import { fhirRoutes } from './fhir/fhir.routes.ts';
+import { errorHandler } from './http/errors.ts';
+import { historyRoutes } from './modules/access/access.routes.ts';
+import { documentRoutes } from './modules/documents/document.routes.ts';
+import { PATIENT_MAX_BYTES } from './modules/documents/index.ts';
+import { oauthRoutes, sessionRoutes } from './modules/identity/identity.routes.ts';
+import { uuidv7 } from './platform/ids.ts';
+import type { Ctx } from './platform/context.ts';
+
+/**
+ * Builds the HTTP app from the modules: /api (patient JSON API, OpenAPI at /api/openapi.json),
+ * /fhir/R4 (professional software), /oauth/token, /healthz. Routes are thin; errors are mapped
+ * in one place (http/errors.ts).
+ */
+export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    genReqId: () => uuidv7(),
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: false,
+    return503OnClosing: true,
+  });
+  app.decorate('carnet', ctx);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Frame-Options', 'DENY');
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Carnet patient API', version: '0.1.0', description: 'The JSON API of a person’s health record.' },
+      servers: [{ url: ctx.config.baseUrl }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await ctx.rootDb.selectFrom('organizations').select('id').limit(1).execute();
+    return { status: 'ok' };
+  });
+
+  await app.register(oauthRoutes);
+  await app.register(
+    async (api) => {
+      await api.register(multipart, { limits: { fileSize: PATIENT_MAX_BYTES, files: 1, fields: 10, fieldSize: 4096, parts: 12 } });
+      await api.register(sessionRoutes);
+      await api.register(documentRoutes);
+      await api.register(historyRoutes);
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api' },
+  );
+  await app.register(fhirRoutes, { prefix: '/fhir/R4' });
+
+  app.setNotFoundHandler((request) => {
+    throw new AppError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
+  });
+  // The instance is typed with pino's Logger; callers only need the base interface.
+  return app as unknown as FastifyInstance;
+}

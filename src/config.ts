@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration: read once from the environment at boot, validated, frozen. A bad or missing
+ * value stops start-up with a readable list of every problem (see formatConfigErrors).
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z
+  .object({
+    CARNET_DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    BLOB_STORE: z
+      .string()
+      .regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|fs)$/, 'must be s3://bucket/prefix or fs')
+      .optional(),
+    S3_ENDPOINT: z.url().optional(),
+    S3_REGION: z.string().default('us-east-1'),
+    S3_FORCE_PATH_STYLE: bool.default(true),
+    CARNET_BLOB_FSYNC: bool.optional(),
+    CARNET_MASTER_KEY: z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+      .optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    CARNET_BASE_URL: z.url().optional(),
+    CARNET_DEMO: bool.optional(),
+    CARNET_TEST_INS_OIDS: z.string().default('1.2.250.1.213.1.4.10,1.2.250.1.213.1.4.11'),
+    CARNET_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+    CARNET_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(12),
+    CARNET_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+    CARNET_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BLOB_STORE?.startsWith('s3://') && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BLOB_STORE'],
+        message: 'an S3 blob store needs DATABASE_URL (the embedded database stays on one machine)',
+      });
+    }
+    if (env.DATABASE_URL && !env.CARNET_MASTER_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CARNET_MASTER_KEY'],
+        message: 'is required with DATABASE_URL (it is only generated automatically in embedded mode)',
+      });
+    }
+  });
+
+export interface Config {
+  readonly dataDir: string;
+  readonly database: { kind: 'pglite'; dir: string } | { kind: 'postgres'; url: string; poolSize: number };
+  readonly blobStore:
+    | { kind: 'fs'; root: string; fsync: boolean }
+    | { kind: 's3'; url: string; endpoint?: string; region: string; forcePathStyle: boolean };
+  /** Base64 master key, or undefined in embedded mode (then generated into the data dir). */
+  readonly masterKey: string | undefined;
+  readonly port: number;
+  readonly host: string;
+  /** Public base URL (used in FHIR attachment URLs and printed at start). */
+  readonly baseUrl: string;
+  readonly demo: boolean;
+  readonly testInsOids: readonly string[];
+  readonly tokenTtlSeconds: number;
+  readonly sessionTtlHours: number;
+  readonly cookieSecure: 'auto' | boolean;
+  readonly orphanGraceSeconds: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.CARNET_DATA_DIR);
+  const postgres = e.DATABASE_URL !== undefined;
+  const database: Config['database'] = postgres
+    ? { kind: 'postgres', url: e.DATABASE_URL as string, poolSize: e.DATABASE_POOL_SIZE }
+    : { kind: 'pglite', dir: resolve(dataDir, 'db') };
+  const blobStore: Config['blobStore'] = e.BLOB_STORE?.startsWith('s3://')
+    ? {
+        kind: 's3',
+        url: e.BLOB_STORE,
+        region: e.S3_REGION,
+        forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+      }
+    : // With PostgreSQL (which fsyncs its commits) files are fsynced too, so a committed row never
+      // outlives its file across a power loss. PGlite never fsyncs, so neither do we by default.
+      { kind: 'fs', root: resolve(dataDir, 'blobs'), fsync: e.CARNET_BLOB_FSYNC ?? postgres };
+  const hostForUrl = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  return Object.freeze({
+    dataDir,
+    database,
+    blobStore,
+    masterKey: e.CARNET_MASTER_KEY,
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl: (e.CARNET_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/$/, ''),
+    demo: e.CARNET_DEMO ?? !postgres,
+    testInsOids: e.CARNET_TEST_INS_OIDS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    tokenTtlSeconds: e.CARNET_TOKEN_TTL_SECONDS,
+    sessionTtlHours: e.CARNET_SESSION_TTL_HOURS,
+    cookieSecure: e.CARNET_COOKIE_SECURE === 'auto' ? 'auto' : e.CARNET_COOKIE_SECURE === 'true',
+    orphanGraceSeconds: e.CARNET_ORPHAN_GRACE_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** FHIR R4 endpoint (PDSm). Being written. */
+export const fhirRoutes: FastifyPluginAsync = async () => {};

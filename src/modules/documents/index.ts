@@ -1,0 +1,19 @@
+/**
+ * Documents: the vault. Ingestion from professionals (FHIR PDSm) and patients, encrypted storage,
+ * search, download, metadata edits, replacement and deletion — all through the access gate.
+ */
+export type { DocumentMeta } from './document.ts';
+export { PATIENT_MAX_BYTES, PATIENT_MEDIA_TYPES, PROFESSIONAL_MAX_BYTES } from './document.ts';
+export type { IncomingDocument, Submission, IngestResult } from './ingest.ts';
+export { ingestSubmission } from './ingest.ts';
+export type { SearchQuery, Page, MetadataChanges } from './document.service.ts';
+export {
+  getDocument,
+  downloadDocument,
+  searchDocuments,
+  updateDocumentMetadata,
+  setReadState,
+  deleteDocument,
+} from './document.service.ts';
+export { sweepOrphanBlobs } from './sweep.ts';
+export { VAULT_CATEGORIES, documentClasses, classForType } from './nomenclature.ts';

@@ -1,0 +1,96 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../errors.ts';
+import { ctxOf, patientActor, SESSION_COOKIE, setSessionCookie } from '../../http/request-context.ts';
+import { getPatient, issueToken, signIn, signOut } from './identity.service.ts';
+
+const apiError = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
+
+/** Patient sign-in (password, first cut) and who am I. */
+export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/session',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in (sets an HttpOnly session cookie)',
+        body: z.object({ login: z.string().min(1).max(200), password: z.string().min(1).max(500) }).strict(),
+        response: { 200: z.object({ patientId: z.string(), expiresAt: z.string() }), 401: apiError },
+      },
+    },
+    async (request, reply) => {
+      const s = await signIn(ctxOf(request), request.body.login, request.body.password);
+      setSessionCookie(request, reply, s.token, s.expiresAt);
+      return { patientId: s.patientId, expiresAt: s.expiresAt.toISOString() };
+    },
+  );
+
+  app.delete('/session', { schema: { tags: ['session'], summary: 'Sign out', response: { 204: z.null() } } }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await signOut(ctxOf(request), token);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send(null);
+  });
+
+  app.get(
+    '/me',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'The signed-in person',
+        response: {
+          200: z.object({
+            id: z.string(),
+            given: z.string(),
+            family: z.string(),
+            birthDate: z.string(),
+            ins: z.object({ matricule: z.string(), oid: z.string() }),
+          }),
+          401: apiError,
+        },
+      },
+    },
+    async (request) => {
+      const actor = await patientActor(request);
+      const p = await getPatient(ctxOf(request), actor.patientId);
+      if (!p) throw new AppError('unauthenticated', 'Please sign in');
+      return { id: p.id, given: p.given, family: p.family, birthDate: p.birthDate, ins: p.ins };
+    },
+  );
+};
+
+/** OAuth2 token endpoint, client credentials grant only (RFC 6749 §4.4). Errors follow RFC 6749 §5.2. */
+export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  app.post('/oauth/token', { schema: { hide: true } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string | undefined>;
+    void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    let clientId = body.client_id;
+    let clientSecret = body.client_secret;
+    const basic = /^Basic (.+)$/i.exec(request.headers.authorization ?? '');
+    if (basic?.[1]) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i > 0) {
+        clientId = decodeURIComponent(decoded.slice(0, i));
+        clientSecret = decodeURIComponent(decoded.slice(i + 1));
+      }
+    }
+    if (body.grant_type !== 'client_credentials') {
+      return reply.status(400).send({ error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported' });
+    }
+    if (!clientId || !clientSecret) {
+      return reply.status(401).send({ error: 'invalid_client', error_description: 'Client authentication is required' });
+    }
+    try {
+      return await issueToken(ctxOf(request), clientId, clientSecret);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'unauthenticated') {
+        return reply.status(401).header('WWW-Authenticate', 'Basic realm="carnet"').send({ error: 'invalid_client', error_description: 'Client authentication failed' });
+      }
+      throw err;
+    }
+  });
+};

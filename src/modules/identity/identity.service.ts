@@ -1,0 +1,288 @@
+import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { timingSafeEqual } from 'node:crypto';
+import { AppError, invalid } from '../../errors.ts';
+import type { Ctx } from '../../platform/context.ts';
+import { deriveKey, randomToken, sha256 } from '../../platform/crypto.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { PatientRow } from '../../platform/db/schema.ts';
+import type { PatientActor, ProfessionalActor } from '../access/index.ts';
+import * as repo from './identity.repository.ts';
+import { validateIns } from './ins.ts';
+import { isKnownProfession, isKnownSpecialty } from './professions.ts';
+import { parseProfessionalIdentifier } from './rpps.ts';
+import { signAccessToken, verifyAccessToken } from './tokens.ts';
+
+/** argon2id parameters (OWASP 2024 minimum: m=19 MiB, t=2, p=1). */
+const ARGON = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+let dummyHash: Promise<string> | undefined;
+
+export interface Patient {
+  id: string;
+  ins: { matricule: string; oid: string };
+  given: string;
+  family: string;
+  birthDate: string;
+  sex: 'M' | 'F' | 'U';
+}
+
+export function toPatient(row: PatientRow): Patient {
+  return {
+    id: row.id,
+    ins: { matricule: row.ins_matricule, oid: row.ins_oid },
+    given: row.given,
+    family: row.family,
+    birthDate: row.birth_date,
+    sex: row.sex as Patient['sex'],
+  };
+}
+
+export interface NewPatient {
+  matricule: string;
+  oid: string;
+  given: string;
+  family: string;
+  birthDate: string;
+  sex: 'M' | 'F' | 'U';
+  birthplaceCode?: string;
+  email?: string;
+  login?: string;
+  password?: string;
+}
+
+export async function registerPatient(
+  ctx: Ctx,
+  input: NewPatient,
+): Promise<{ patient: Patient; warnings: string[] }> {
+  const ins = validateIns(
+    { matricule: input.matricule, oid: input.oid },
+    { testOids: ctx.config.testInsOids },
+  );
+  if (!ins.ok) throw invalid(ins.reason, ins.field);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(input.birthDate))
+    throw invalid('birthDate must be YYYY-MM-DD', 'birthDate');
+  const id = uuidv7();
+  const now = ctx.clock.now();
+  await repo.insertPatient(ctx.db, {
+    id,
+    ins_matricule: ins.matricule,
+    ins_oid: ins.oid,
+    given: input.given,
+    family: input.family,
+    birth_date: input.birthDate,
+    sex: input.sex,
+    birthplace_code: input.birthplaceCode ?? null,
+    email: input.email ?? null,
+    login: input.login ?? null,
+    password_hash: input.password ? await argonHash(input.password, ARGON) : null,
+    created_at: now,
+    updated_at: now,
+  });
+  const row = await repo.findPatientById(ctx.db, id);
+  if (!row) throw new AppError('internal', 'patient vanished after insert');
+  return { patient: toPatient(row), warnings: ins.warnings };
+}
+
+/**
+ * Finds the patient an INS designates. An INS with a wrong key is refused (400) unless its OID is a
+ * configured test OID; an unknown patient is refused too.
+ */
+export async function resolvePatientByIns(
+  ctx: Ctx,
+  ins: { matricule: string; oid: string },
+  field: string,
+): Promise<{ patient: Patient; warnings: string[] }> {
+  const checked = validateIns(ins, { testOids: ctx.config.testInsOids });
+  if (!checked.ok) throw invalid(checked.reason, field);
+  const row = await repo.findPatientByIns(ctx.db, checked.matricule, checked.oid);
+  if (!row) throw invalid('Unknown patient: no record for this INS', field);
+  return { patient: toPatient(row), warnings: checked.warnings };
+}
+
+export async function getPatient(ctx: Ctx, id: string): Promise<Patient | undefined> {
+  const row = await repo.findPatientById(ctx.db, id);
+  return row ? toPatient(row) : undefined;
+}
+
+export interface Professional {
+  id: string;
+  rpps: string;
+  professionCode: string;
+  specialtyCode: string | null;
+  given: string;
+  family: string;
+}
+
+export async function registerOrganization(
+  ctx: Ctx,
+  input: { finess: string | null; name: string; kind: string },
+): Promise<{ id: string }> {
+  if (input.finess !== null && !/^[0-9AB]{9}$/.test(input.finess))
+    throw invalid('FINESS must be 9 characters', 'finess');
+  const id = uuidv7();
+  await repo.insertOrganization(ctx.db, {
+    id,
+    finess: input.finess,
+    name: input.name,
+    kind: input.kind,
+    created_at: ctx.clock.now(),
+  });
+  return { id };
+}
+
+export async function registerProfessional(
+  ctx: Ctx,
+  input: { rpps: string; professionCode: string; specialtyCode?: string; given: string; family: string },
+): Promise<Professional> {
+  const parsed = parseProfessionalIdentifier(input.rpps);
+  if (!parsed.ok) throw invalid(parsed.reason, 'rpps');
+  if (!isKnownProfession(input.professionCode))
+    throw invalid(`Unknown profession code ${input.professionCode} (TRE_G15)`, 'professionCode');
+  if (input.specialtyCode && !isKnownSpecialty(input.specialtyCode)) {
+    throw invalid(`Unknown specialty code ${input.specialtyCode} (TRE_R38)`, 'specialtyCode');
+  }
+  const id = uuidv7();
+  await repo.insertProfessional(ctx.db, {
+    id,
+    rpps: parsed.rpps,
+    profession_code: input.professionCode,
+    specialty_code: input.specialtyCode ?? null,
+    given: input.given,
+    family: input.family,
+    active: true,
+    created_at: ctx.clock.now(),
+  });
+  return {
+    id,
+    rpps: parsed.rpps,
+    professionCode: input.professionCode,
+    specialtyCode: input.specialtyCode ?? null,
+    given: input.given,
+    family: input.family,
+  };
+}
+
+export async function findProfessionalByRpps(ctx: Ctx, rpps: string): Promise<Professional | undefined> {
+  const row = await repo.findProfessionalByRpps(ctx.db, rpps);
+  return row
+    ? {
+        id: row.id,
+        rpps: row.rpps,
+        professionCode: row.profession_code,
+        specialtyCode: row.specialty_code,
+        given: row.given,
+        family: row.family,
+      }
+    : undefined;
+}
+
+export async function listProfessionals(ctx: Ctx, ids: string[]): Promise<Professional[]> {
+  return (await repo.findProfessionalsByIds(ctx.db, ids)).map((row) => ({
+    id: row.id,
+    rpps: row.rpps,
+    professionCode: row.profession_code,
+    specialtyCode: row.specialty_code,
+    given: row.given,
+    family: row.family,
+  }));
+}
+
+/** Creates a client for professional software; the secret is shown once and stored only as a hash. */
+export async function createClient(
+  ctx: Ctx,
+  input: { organizationId: string; professionalId: string; name: string; clientId?: string; secret?: string },
+): Promise<{ clientId: string; clientSecret: string }> {
+  const clientId = input.clientId ?? `carnet-${randomToken(9)}`;
+  const clientSecret = input.secret ?? randomToken(32);
+  await repo.insertClient(ctx.db, {
+    id: uuidv7(),
+    client_id: clientId,
+    secret_hash: sha256(clientSecret),
+    organization_id: input.organizationId,
+    professional_id: input.professionalId,
+    name: input.name,
+    active: true,
+    created_at: ctx.clock.now(),
+  });
+  return { clientId, clientSecret };
+}
+
+function tokenKey(ctx: Ctx): Buffer {
+  return deriveKey(ctx.masterKey, 'access-token-signing');
+}
+
+/** OAuth2 client credentials grant. Same answer for an unknown client and a wrong secret. */
+export async function issueToken(
+  ctx: Ctx,
+  clientId: string,
+  clientSecret: string,
+): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; scope: string }> {
+  const client = await repo.findClient(ctx.db, clientId);
+  const given = sha256(clientSecret);
+  const expected = client?.secret_hash ?? sha256(randomToken());
+  if (!client || !client.active || !timingSafeEqual(given, expected)) {
+    throw new AppError('unauthenticated', 'invalid_client');
+  }
+  const actor = await repo.findActiveClientWithProfessional(ctx.db, client.id);
+  if (!actor) throw new AppError('unauthenticated', 'invalid_client');
+  const scope = 'system/DocumentReference.crud system/Binary.r system/List.c';
+  const ttl = ctx.config.tokenTtlSeconds;
+  const token = await signAccessToken(
+    tokenKey(ctx),
+    clientId,
+    { cid: client.id, rpps: actor.rpps, scope },
+    ctx.clock.now(),
+    ttl,
+  );
+  return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope };
+}
+
+/** Resolves a bearer token to the professional actor it carries; 401 when invalid, expired or deactivated. */
+export async function authenticateBearer(ctx: Ctx, token: string): Promise<ProfessionalActor> {
+  const claims = await verifyAccessToken(tokenKey(ctx), token, ctx.clock.now());
+  const row = await repo.findActiveClientWithProfessional(ctx.db, claims.cid);
+  if (!row || row.rpps !== claims.rpps || row.client_id !== claims.sub) {
+    throw new AppError('unauthenticated', 'The access token is no longer valid');
+  }
+  return {
+    kind: 'professional',
+    professionalId: row.professional_id,
+    rpps: row.rpps,
+    professionCode: row.profession_code,
+    specialtyCode: row.specialty_code,
+    display: `${row.given} ${row.family}`,
+    organizationId: row.organization_id,
+    clientId: row.client_id,
+  };
+}
+
+/** Password sign-in (first cut; strong authentication comes with the account lifecycle). */
+export async function signIn(
+  ctx: Ctx,
+  login: string,
+  password: string,
+): Promise<{ token: string; expiresAt: Date; patientId: string }> {
+  const row = await repo.findPatientByLogin(ctx.db, login.trim().toLowerCase());
+  // Verify against a dummy hash for unknown logins, so timing does not reveal which accounts exist.
+  dummyHash ??= argonHash(randomToken(), ARGON);
+  const ok = await argonVerify(row?.password_hash ?? (await dummyHash), password).catch(() => false);
+  if (!row || !row.password_hash || !ok) throw new AppError('unauthenticated', 'Wrong login or password');
+  const token = randomToken(32);
+  const expiresAt = new Date(ctx.clock.now().getTime() + ctx.config.sessionTtlHours * 3600_000);
+  await repo.insertSession(ctx.db, {
+    patient_id: row.id,
+    id: uuidv7(),
+    token_hash: sha256(token),
+    expires_at: expiresAt,
+  });
+  return { token, expiresAt, patientId: row.id };
+}
+
+export async function resolveSession(ctx: Ctx, token: string): Promise<PatientActor> {
+  const s = await repo.findLiveSession(ctx.db, sha256(token), ctx.clock.now());
+  if (!s) throw new AppError('unauthenticated', 'Please sign in');
+  return { kind: 'patient', patientId: s.patient_id, display: `${s.given} ${s.family}`, sessionId: s.id };
+}
+
+export async function signOut(ctx: Ctx, token: string): Promise<void> {
+  await repo.revokeSession(ctx.db, sha256(token), ctx.clock.now());
+}

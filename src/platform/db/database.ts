@@ -1,0 +1,65 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, type Transaction } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** A connection that may or may not be inside a transaction. */
+export type Queryable = Db | Tx;
+
+export type DatabaseOptions =
+  | { kind: 'pglite'; dir: string | undefined /* undefined: in memory */ }
+  | { kind: 'postgres'; url: string; poolSize: number };
+
+export interface DatabaseHandle {
+  readonly db: Db;
+  readonly kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+// Postgres returns bigint as string and dates as Date; keep `date` columns as 'YYYY-MM-DD' strings.
+pg.types.setTypeParser(1082, (v: string) => v);
+
+/**
+ * Opens the database: PGlite in-process (embedded default) or a PostgreSQL pool (production).
+ * Same Kysely schema, same migrations.
+ * @example const h = await openDatabase({ kind: 'pglite', dir: undefined }); await migrateToLatest(h.db);
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.kind === 'pglite') {
+    const pglite = await PGlite.create(options.dir ?? 'memory://', {
+      parsers: { 1082: (v: string) => v },
+    });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        if (!pglite.closed) await pglite.close();
+      },
+    };
+  }
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+/** Runs every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** True when err is a unique-constraint violation (SQLSTATE 23505), on both drivers. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
