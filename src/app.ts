@@ -23,7 +23,6 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
     loggerInstance: ctx.log,
     genReqId: () => uuidv7(),
     bodyLimit: 1024 * 1024,
-    disableRequestLogging: false,
     return503OnClosing: true,
   });
   app.decorate('carnet', ctx);

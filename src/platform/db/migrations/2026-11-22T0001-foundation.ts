@@ -1,8 +1,11 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runStatements } from './run-statements.ts';
 
 /** Foundation: identities, documents, submission sets, audit events. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
+  await runStatements(
+    db,
+    `
     create table organizations (
       id uuid primary key,
       finess text unique,
@@ -132,11 +135,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create unique index audit_events_pk on audit_events (patient_id, id);
     create index audit_events_patient_time on audit_events (patient_id, recorded_at desc, seq desc);
-  `.execute(db);
+  `,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`
+  await runStatements(
+    db,
+    `
     drop table audit_events;
     drop table documents;
     drop table submission_sets;
@@ -145,5 +151,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     drop table professionals;
     drop table patients;
     drop table organizations;
-  `.execute(db);
+  `,
+  );
 }

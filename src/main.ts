@@ -1,0 +1,80 @@
+/**
+ * Composition root: config → runtime (lock, database, migrations, blobs, keys) → sweep → demo seed
+ * → app → listen. `npm start` runs this file.
+ */
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { demoFilePath, seedDemo } from './demo.ts';
+import { sweepOrphanBlobs } from './modules/documents/index.ts';
+import { DataDirLockedError } from './platform/data-dir-lock.ts';
+import { createLogger } from './platform/logger.ts';
+import { openRuntime } from './runtime.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Carnet cannot start.\n${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  let runtime;
+  try {
+    runtime = await openRuntime(config, log);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      process.stderr.write(`Carnet cannot start: ${err.message}\n`);
+      process.exit(3);
+    }
+    throw err;
+  }
+  const { ctx } = runtime;
+  // With files on local disk this process holds the data-dir lock: no other writer is mid-flight,
+  // so every file without a row is an orphan. With S3, other nodes may be writing: keep a grace period.
+  const grace = config.blobStore.kind === 'fs' ? 0 : config.orphanGraceSeconds;
+  await sweepOrphanBlobs(ctx, { graceSeconds: grace });
+  const sweepTimer = setInterval(() => {
+    sweepOrphanBlobs(ctx, { graceSeconds: config.orphanGraceSeconds }).catch((err: unknown) => log.error({ err }, 'sweep failed'));
+  }, 3600_000);
+  sweepTimer.unref();
+
+  const demo = config.demo ? await seedDemo(ctx) : undefined;
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+
+  const out: string[] = [`\nCarnet is running at ${config.baseUrl}`];
+  out.push(`  database: ${config.database.kind}${config.database.kind === 'pglite' ? ` (${config.database.dir})` : ''}; documents: ${config.blobStore.kind}`);
+  out.push(`  FHIR: ${config.baseUrl}/fhir/R4/metadata   API: ${config.baseUrl}/api/openapi.json`);
+  if (demo) {
+    out.push(`\nDemo identities (also in ${demoFilePath(config.dataDir)}):`);
+    for (const p of demo.patients) {
+      out.push(`  patient  ${p.given} ${p.family} (INS ${p.ins})${p.login ? `  login ${p.login}  password ${p.password}` : '  (child: managed by a parent)'}`);
+    }
+    for (const p of demo.professionals) {
+      out.push(`  pro      ${p.name}, ${p.profession} (RPPS ${p.rpps})  client_id ${p.clientId}  client_secret ${p.clientSecret}`);
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n\n');
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    clearInterval(sweepTimer);
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Carnet failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
