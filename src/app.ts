@@ -38,7 +38,11 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Carnet patient API', version: '0.1.0', description: 'The JSON API of a person’s health record.' },
+      info: {
+        title: 'Carnet patient API',
+        version: '0.1.0',
+        description: 'The JSON API of a person’s health record.',
+      },
       servers: [{ url: ctx.config.baseUrl }],
     },
     transform: jsonSchemaTransform,
@@ -52,7 +56,9 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
   await app.register(oauthRoutes);
   await app.register(
     async (api) => {
-      await api.register(multipart, { limits: { fileSize: PATIENT_MAX_BYTES, files: 1, fields: 10, fieldSize: 4096, parts: 12 } });
+      await api.register(multipart, {
+        limits: { fileSize: PATIENT_MAX_BYTES, files: 1, fields: 10, fieldSize: 4096, parts: 12 },
+      });
       await api.register(sessionRoutes);
       await api.register(documentRoutes);
       await api.register(historyRoutes);

@@ -4,7 +4,13 @@ import type { Ctx } from './platform/context.ts';
 import { randomToken } from './platform/crypto.ts';
 import type { ProfessionalActor } from './modules/access/index.ts';
 import { ingestSubmission } from './modules/documents/index.ts';
-import { createClient, getPatient, registerOrganization, registerPatient, registerProfessional } from './modules/identity/index.ts';
+import {
+  createClient,
+  getPatient,
+  registerOrganization,
+  registerPatient,
+  registerProfessional,
+} from './modules/identity/index.ts';
 
 /**
  * Demo data, seeded on the first start in demo mode only: two patients (an adult and a child), a
@@ -14,24 +20,98 @@ import { createClient, getPatient, registerOrganization, registerPatient, regist
 
 export interface DemoFile {
   baseUrl: string;
-  patients: Array<{ ins: string; insOid: string; given: string; family: string; birthDate: string; login: string | null; password: string | null }>;
-  professionals: Array<{ rpps: string; profession: string; name: string; organization: string; clientId: string; clientSecret: string }>;
+  patients: Array<{
+    ins: string;
+    insOid: string;
+    given: string;
+    family: string;
+    birthDate: string;
+    login: string | null;
+    password: string | null;
+  }>;
+  professionals: Array<{
+    rpps: string;
+    profession: string;
+    name: string;
+    organization: string;
+    clientId: string;
+    clientSecret: string;
+  }>;
 }
 
 // Test-OID identities (1.2.250.1.213.1.4.10, the OID of the ANS test examples), with correct keys.
 const TEST_OID = '1.2.250.1.213.1.4.10';
 const PATIENTS = [
-  { matricule: '279035121518989', given: 'Camille', family: 'Martin', birthDate: '1979-03-12', sex: 'F' as const, login: 'camille.martin@demo.carnet' },
-  { matricule: '119067512345625', given: 'Léo', family: 'Martin', birthDate: '2019-06-03', sex: 'M' as const, login: null },
+  {
+    matricule: '279035121518989',
+    given: 'Camille',
+    family: 'Martin',
+    birthDate: '1979-03-12',
+    sex: 'F' as const,
+    login: 'camille.martin@demo.carnet',
+  },
+  {
+    matricule: '119067512345625',
+    given: 'Léo',
+    family: 'Martin',
+    birthDate: '2019-06-03',
+    sex: 'M' as const,
+    login: null,
+  },
 ];
 
 // RPPS numbers below pass the Luhn check; they are fictitious.
 const PROFESSIONALS = [
-  { rpps: '10100000016', professionCode: '10', specialtyCode: 'SM54', given: 'Hélène', family: 'Dubois', profession: 'Médecin généraliste', clientId: 'demo-gp', org: { finess: null, name: 'Cabinet médical du Parc', kind: 'cabinet' } },
-  { rpps: '10100000024', professionCode: '10', specialtyCode: 'SM04', given: 'Karim', family: 'Benali', profession: 'Cardiologue (hôpital)', clientId: 'demo-hospital', org: { finess: '750000010', name: 'Hôpital Saint-Roch (démo)', kind: 'hospital' } },
-  { rpps: '10100000032', professionCode: '10', specialtyCode: 'SM03', given: 'Sophie', family: 'Lambert', profession: 'Biologiste (laboratoire)', clientId: 'demo-lab', org: { finess: '750000028', name: 'Laboratoire Biolab (démo)', kind: 'laboratory' } },
-  { rpps: '10100000040', professionCode: '21', specialtyCode: undefined, given: 'Marc', family: 'Petit', profession: 'Pharmacien', clientId: 'demo-pharmacy', org: { finess: '750000036', name: 'Pharmacie de la Gare (démo)', kind: 'pharmacy' } },
-  { rpps: '10100000057', professionCode: '60', specialtyCode: undefined, given: 'Julie', family: 'Moreau', profession: 'Infirmière', clientId: 'demo-nurse', org: { finess: null, name: 'Cabinet infirmier (démo)', kind: 'cabinet' } },
+  {
+    rpps: '10100000016',
+    professionCode: '10',
+    specialtyCode: 'SM54',
+    given: 'Hélène',
+    family: 'Dubois',
+    profession: 'Médecin généraliste',
+    clientId: 'demo-gp',
+    org: { finess: null, name: 'Cabinet médical du Parc', kind: 'cabinet' },
+  },
+  {
+    rpps: '10100000024',
+    professionCode: '10',
+    specialtyCode: 'SM04',
+    given: 'Karim',
+    family: 'Benali',
+    profession: 'Cardiologue (hôpital)',
+    clientId: 'demo-hospital',
+    org: { finess: '750000010', name: 'Hôpital Saint-Roch (démo)', kind: 'hospital' },
+  },
+  {
+    rpps: '10100000032',
+    professionCode: '10',
+    specialtyCode: 'SM03',
+    given: 'Sophie',
+    family: 'Lambert',
+    profession: 'Biologiste (laboratoire)',
+    clientId: 'demo-lab',
+    org: { finess: '750000028', name: 'Laboratoire Biolab (démo)', kind: 'laboratory' },
+  },
+  {
+    rpps: '10100000040',
+    professionCode: '21',
+    specialtyCode: undefined,
+    given: 'Marc',
+    family: 'Petit',
+    profession: 'Pharmacien',
+    clientId: 'demo-pharmacy',
+    org: { finess: '750000036', name: 'Pharmacie de la Gare (démo)', kind: 'pharmacy' },
+  },
+  {
+    rpps: '10100000057',
+    professionCode: '60',
+    specialtyCode: undefined,
+    given: 'Julie',
+    family: 'Moreau',
+    profession: 'Infirmière',
+    clientId: 'demo-nurse',
+    org: { finess: null, name: 'Cabinet infirmier (démo)', kind: 'cabinet' },
+  },
 ];
 
 export function demoFilePath(dataDir: string): string {
@@ -44,7 +124,9 @@ export function readDemoFile(dataDir: string): DemoFile | undefined {
 }
 
 function pdf(lines: string[]): Buffer {
-  const text = lines.map((l, i) => `BT /F1 12 Tf 40 ${760 - i * 18} Td (${l.replace(/[()\\]/g, '')}) Tj ET`).join('\n');
+  const text = lines
+    .map((l, i) => `BT /F1 12 Tf 40 ${760 - i * 18} Td (${l.replace(/[()\\]/g, '')}) Tj ET`)
+    .join('\n');
   const objects = [
     '<</Type/Catalog/Pages 2 0 R>>',
     '<</Type/Pages/Kids[3 0 R]/Count 1>>',
@@ -65,7 +147,8 @@ function pdf(lines: string[]): Buffer {
 }
 
 function labCda(matricule: string, oid: string, rpps: string): Buffer {
-  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>
 <ClinicalDocument xmlns="urn:hl7-org:v3">
   <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
   <id root="1.2.250.1.999.1.1" extension="demo-lab-${matricule}"/>
@@ -89,7 +172,9 @@ function labCda(matricule: string, oid: string, rpps: string): Buffer {
     <text><table><tbody><tr><td>Glycémie à jeun</td><td>0,95 g/L</td><td>(0,70 – 1,10)</td></tr></tbody></table></text>
   </section></component></structuredBody></component>
 </ClinicalDocument>
-`, 'utf8');
+`,
+    'utf8',
+  );
 }
 
 /** Seeds the demo data if absent and returns what demo.json holds. Idempotent across restarts. */
@@ -111,7 +196,15 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
       ...(p.login && password ? { login: p.login, password } : {}),
     });
     patientIds.push(patient.id);
-    demo.patients.push({ ins: p.matricule, insOid: TEST_OID, given: p.given, family: p.family, birthDate: p.birthDate, login: p.login, password });
+    demo.patients.push({
+      ins: p.matricule,
+      insOid: TEST_OID,
+      given: p.given,
+      family: p.family,
+      birthDate: p.birthDate,
+      login: p.login,
+      password,
+    });
   }
   const actors: ProfessionalActor[] = [];
   for (const p of PROFESSIONALS) {
@@ -123,8 +216,19 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
       given: p.given,
       family: p.family,
     });
-    const client = await createClient(ctx, { organizationId: org.id, professionalId: pro.id, name: `${p.org.name} — logiciel`, clientId: p.clientId });
-    demo.professionals.push({ rpps: p.rpps, profession: p.profession, name: `${p.given} ${p.family}`, organization: p.org.name, ...client });
+    const client = await createClient(ctx, {
+      organizationId: org.id,
+      professionalId: pro.id,
+      name: `${p.org.name} — logiciel`,
+      clientId: p.clientId,
+    });
+    demo.professionals.push({
+      rpps: p.rpps,
+      profession: p.profession,
+      name: `${p.given} ${p.family}`,
+      organization: p.org.name,
+      ...client,
+    });
     actors.push({
       kind: 'professional',
       professionalId: pro.id,
@@ -147,7 +251,12 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
         {
           masterIdentifier: 'urn:oid:1.2.250.1.999.2.1.1',
           mediaType: 'application/pdf',
-          content: pdf(['Compte rendu de consultation', 'Dr Helene Dubois - medecine generale', 'Patiente: Camille Martin', 'Bilan annuel: examen normal.']),
+          content: pdf([
+            'Compte rendu de consultation',
+            'Dr Helene Dubois - medecine generale',
+            'Patiente: Camille Martin',
+            'Bilan annuel: examen normal.',
+          ]),
           type: { system: 'http://loinc.org', code: '11488-4', display: 'Note de consultation' },
           title: 'Compte rendu de consultation',
           documentDate: '2026-10-20T09:30:00+02:00',
@@ -156,7 +265,11 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
         {
           masterIdentifier: 'urn:oid:1.2.250.1.999.2.1.2',
           mediaType: 'application/pdf',
-          content: pdf(['Ordonnance', 'Dr Helene Dubois', 'Paracetamol 1 g, 3 fois par jour pendant 5 jours']),
+          content: pdf([
+            'Ordonnance',
+            'Dr Helene Dubois',
+            'Paracetamol 1 g, 3 fois par jour pendant 5 jours',
+          ]),
           type: { system: 'http://loinc.org', code: '57833-6', display: 'Prescription de produits de santé' },
           title: 'Ordonnance',
           documentDate: '2026-10-20T09:45:00+02:00',
@@ -166,7 +279,14 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
     });
     await ingestSubmission(ctx, lab, {
       patient: camille,
-      documents: [{ masterIdentifier: 'urn:oid:1.2.250.1.999.2.3.1', mediaType: 'application/xml', content: labCda(camille.ins.matricule, camille.ins.oid, lab.rpps), fieldPrefix: 'demo' }],
+      documents: [
+        {
+          masterIdentifier: 'urn:oid:1.2.250.1.999.2.3.1',
+          mediaType: 'application/xml',
+          content: labCda(camille.ins.matricule, camille.ins.oid, lab.rpps),
+          fieldPrefix: 'demo',
+        },
+      ],
     });
     await ingestSubmission(ctx, cardio, {
       patient: camille,
@@ -174,7 +294,11 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
         {
           masterIdentifier: 'urn:oid:1.2.250.1.999.2.2.1',
           mediaType: 'application/pdf',
-          content: pdf(['Lettre de liaison de sortie', 'Hopital Saint-Roch - cardiologie', 'Sejour du 3 au 5 novembre 2026']),
+          content: pdf([
+            'Lettre de liaison de sortie',
+            'Hopital Saint-Roch - cardiologie',
+            'Sejour du 3 au 5 novembre 2026',
+          ]),
           type: { system: 'http://loinc.org', code: '34133-9', display: 'Synthèse d’épisode de soins' },
           title: 'Lettre de liaison de sortie',
           documentDate: '2026-11-05T16:00:00+01:00',

@@ -64,7 +64,8 @@ export class AppError extends Error {
 }
 
 /** Shorthand constructors, so call sites read as sentences. */
-export const invalid = (message: string, field?: string): AppError => new AppError('invalid_input', message, field);
+export const invalid = (message: string, field?: string): AppError =>
+  new AppError('invalid_input', message, field);
 export const notFound = (message = 'Not found'): AppError => new AppError('not_found', message);
 export const unauthenticated = (message = 'Authentication required'): AppError =>
   new AppError('unauthenticated', message);

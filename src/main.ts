@@ -38,7 +38,9 @@ async function main(): Promise<void> {
   const grace = config.blobStore.kind === 'fs' ? 0 : config.orphanGraceSeconds;
   await sweepOrphanBlobs(ctx, { graceSeconds: grace });
   const sweepTimer = setInterval(() => {
-    sweepOrphanBlobs(ctx, { graceSeconds: config.orphanGraceSeconds }).catch((err: unknown) => log.error({ err }, 'sweep failed'));
+    sweepOrphanBlobs(ctx, { graceSeconds: config.orphanGraceSeconds }).catch((err: unknown) =>
+      log.error({ err }, 'sweep failed'),
+    );
   }, 3600_000);
   sweepTimer.unref();
 
@@ -47,15 +49,21 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
 
   const out: string[] = [`\nCarnet is running at ${config.baseUrl}`];
-  out.push(`  database: ${config.database.kind}${config.database.kind === 'pglite' ? ` (${config.database.dir})` : ''}; documents: ${config.blobStore.kind}`);
+  out.push(
+    `  database: ${config.database.kind}${config.database.kind === 'pglite' ? ` (${config.database.dir})` : ''}; documents: ${config.blobStore.kind}`,
+  );
   out.push(`  FHIR: ${config.baseUrl}/fhir/R4/metadata   API: ${config.baseUrl}/api/openapi.json`);
   if (demo) {
     out.push(`\nDemo identities (also in ${demoFilePath(config.dataDir)}):`);
     for (const p of demo.patients) {
-      out.push(`  patient  ${p.given} ${p.family} (INS ${p.ins})${p.login ? `  login ${p.login}  password ${p.password}` : '  (child: managed by a parent)'}`);
+      out.push(
+        `  patient  ${p.given} ${p.family} (INS ${p.ins})${p.login ? `  login ${p.login}  password ${p.password}` : '  (child: managed by a parent)'}`,
+      );
     }
     for (const p of demo.professionals) {
-      out.push(`  pro      ${p.name}, ${p.profession} (RPPS ${p.rpps})  client_id ${p.clientId}  client_secret ${p.clientSecret}`);
+      out.push(
+        `  pro      ${p.name}, ${p.profession} (RPPS ${p.rpps})  client_id ${p.clientId}  client_secret ${p.clientSecret}`,
+      );
     }
   }
   process.stdout.write(out.join('\n') + '\n\n');
@@ -75,6 +83,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Carnet failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `Carnet failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

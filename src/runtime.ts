@@ -19,7 +19,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, log: Logger, options: { clock?: Clock } = {}): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  log: Logger,
+  options: { clock?: Clock } = {},
+): Promise<Runtime> {
   let lock: DataDirLock | undefined;
   const embedded = config.database.kind === 'pglite';
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -43,7 +47,15 @@ export async function openRuntime(config: Config, log: Logger, options: { clock?
       });
     }
     const masterKey = loadMasterKey(config.masterKey, config.dataDir, (m) => log.warn(m));
-    const ctx: Ctx = { db: handle.db, rootDb: handle.db, blobs, masterKey, clock: options.clock ?? systemClock, config, log };
+    const ctx: Ctx = {
+      db: handle.db,
+      rootDb: handle.db,
+      blobs,
+      masterKey,
+      clock: options.clock ?? systemClock,
+      config,
+      log,
+    };
     return {
       ctx,
       close: async () => {

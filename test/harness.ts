@@ -13,7 +13,12 @@ import { fixedClock, systemClock, type Clock } from '../src/platform/clock.ts';
 import type { Ctx } from '../src/platform/context.ts';
 import { masterKeyFrom } from '../src/platform/crypto.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../src/platform/db/database.ts';
-import { createClient, registerOrganization, registerPatient, registerProfessional } from '../src/modules/identity/index.ts';
+import {
+  createClient,
+  registerOrganization,
+  registerPatient,
+  registerProfessional,
+} from '../src/modules/identity/index.ts';
 import { insKey } from '../src/modules/identity/ins.ts';
 import { luhnCheckDigit } from '../src/modules/identity/rpps.ts';
 
@@ -53,13 +58,22 @@ async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> 
 }
 
 export async function createTestRuntime(
-  options: { clock?: Date; env?: Record<string, string>; blobs?: (dataDir: string) => Promise<BlobStore> } = {},
+  options: {
+    clock?: Date;
+    env?: Record<string, string>;
+    blobs?: (dataDir: string) => Promise<BlobStore>;
+  } = {},
 ): Promise<TestRuntime> {
   const dataDir = mkdtempSync(join(tmpdir(), 'carnet-test-'));
   const masterKey = randomBytes(32).toString('base64');
   let handle: DatabaseHandle;
   let dropDb: (() => Promise<void>) | undefined;
-  let env: Record<string, string> = { CARNET_DATA_DIR: dataDir, LOG_LEVEL: 'silent', CARNET_MASTER_KEY: masterKey, ...options.env };
+  let env: Record<string, string> = {
+    CARNET_DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    CARNET_MASTER_KEY: masterKey,
+    ...options.env,
+  };
   if (usePostgres) {
     const created = await createPgDatabase();
     dropDb = created.drop;
@@ -70,7 +84,9 @@ export async function createTestRuntime(
   }
   await migrateToLatest(handle.db);
   const config = loadConfig(env);
-  const blobs = options.blobs ? await options.blobs(dataDir) : await createFsBlobStore({ root: join(dataDir, 'blobs'), fsync: false });
+  const blobs = options.blobs
+    ? await options.blobs(dataDir)
+    : await createFsBlobStore({ root: join(dataDir, 'blobs'), fsync: false });
   const clock = options.clock ? fixedClock(options.clock) : systemClock;
   const ctx: Ctx = {
     db: handle.db,
@@ -120,7 +136,10 @@ export function makeRpps(): string {
 
 export const NIR_OID = '1.2.250.1.213.1.4.8';
 
-export async function seedPatient(ctx: Ctx, extra: { login?: string; password?: string; birthDate?: string } = {}) {
+export async function seedPatient(
+  ctx: Ctx,
+  extra: { login?: string; password?: string; birthDate?: string } = {},
+) {
   const matricule = makeMatricule();
   const { patient } = await registerPatient(ctx, {
     matricule,
@@ -135,7 +154,11 @@ export async function seedPatient(ctx: Ctx, extra: { login?: string; password?: 
   return patient;
 }
 
-export async function seedProfessional(ctx: Ctx, professionCode = '10', specialtyCode: string | undefined = 'SM54') {
+export async function seedProfessional(
+  ctx: Ctx,
+  professionCode = '10',
+  specialtyCode: string | undefined = 'SM54',
+) {
   const org = await registerOrganization(ctx, { finess: null, name: 'Cabinet test', kind: 'cabinet' });
   const rpps = makeRpps();
   const pro = await registerProfessional(ctx, {
@@ -145,24 +168,39 @@ export async function seedProfessional(ctx: Ctx, professionCode = '10', specialt
     given: 'Jean',
     family: 'Docteur',
   });
-  const client = await createClient(ctx, { organizationId: org.id, professionalId: pro.id, name: 'Logiciel test' });
+  const client = await createClient(ctx, {
+    organizationId: org.id,
+    professionalId: pro.id,
+    name: 'Logiciel test',
+  });
   return { ...pro, organizationId: org.id, ...client };
 }
 
 /** Gets a bearer token through the real token endpoint. */
-export async function tokenFor(app: FastifyInstance, client: { clientId: string; clientSecret: string }): Promise<string> {
+export async function tokenFor(
+  app: FastifyInstance,
+  client: { clientId: string; clientSecret: string },
+): Promise<string> {
   const res = await app.inject({
     method: 'POST',
     url: '/oauth/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }).toString(),
+    payload: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }).toString(),
   });
   if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode} ${res.body}`);
-  return (res.json() as { access_token: string }).access_token;
+  return res.json<{ access_token: string }>().access_token;
 }
 
 /** Signs a patient in through the real session endpoint; returns the Cookie header value. */
-export async function sessionCookieFor(app: FastifyInstance, login: string, password: string): Promise<string> {
+export async function sessionCookieFor(
+  app: FastifyInstance,
+  login: string,
+  password: string,
+): Promise<string> {
   const res = await app.inject({ method: 'POST', url: '/api/session', payload: { login, password } });
   if (res.statusCode !== 200) throw new Error(`session: ${res.statusCode} ${res.body}`);
   const c = res.cookies.find((k) => k.name === 'carnet_session');

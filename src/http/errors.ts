@@ -10,7 +10,11 @@ export function toAppError(err: unknown): AppError {
     const first = fe.validation[0];
     const path = first?.instancePath?.replace(/^\//, '').replaceAll('/', '.') || undefined;
     const where = fe.validationContext ?? 'body';
-    return new AppError('invalid_input', `Invalid ${where}: ${first?.message ?? 'bad value'}${path ? ` at ${path}` : ''}`, path);
+    return new AppError(
+      'invalid_input',
+      `Invalid ${where}: ${first?.message ?? 'bad value'}${path ? ` at ${path}` : ''}`,
+      path,
+    );
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

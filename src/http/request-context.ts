@@ -29,11 +29,17 @@ export async function patientActor(request: FastifyRequest): Promise<PatientActo
 export async function professionalActor(request: FastifyRequest): Promise<ProfessionalActor> {
   const header = request.headers.authorization;
   const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
-  if (!match?.[1]) throw new AppError('unauthenticated', 'A bearer access token is required (POST /oauth/token)');
+  if (!match?.[1])
+    throw new AppError('unauthenticated', 'A bearer access token is required (POST /oauth/token)');
   return authenticateBearer(ctxOf(request), match[1]);
 }
 
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: Date): void {
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  expiresAt: Date,
+): void {
   const configured = request.server.carnet.config.cookieSecure;
   const secure = configured === 'auto' ? request.protocol === 'https' : configured;
   reply.setCookie(SESSION_COOKIE, token, {

@@ -27,7 +27,8 @@ export interface MasterKey {
 /** @example const mk = masterKeyFrom(Buffer.alloc(32, 7)); mk.id // 'mk-…' */
 export function masterKeyFrom(key: Buffer): MasterKey {
   if (key.length !== 32) throw new Error('The master key must be 32 bytes (256 bits)');
-  const id = 'mk-' + createHash('sha256').update('carnet-master-key-id').update(key).digest('hex').slice(0, 12);
+  const id =
+    'mk-' + createHash('sha256').update('carnet-master-key-id').update(key).digest('hex').slice(0, 12);
   return { id, key };
 }
 
@@ -51,7 +52,10 @@ function open(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES)), decipher.final()]);
+  return Buffer.concat([
+    decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES)),
+    decipher.final(),
+  ]);
 }
 
 export interface SealedDocument {
@@ -68,14 +72,23 @@ export interface SealedDocument {
 export function sealDocument(master: MasterKey, plaintext: Uint8Array, aad: string): SealedDocument {
   const dek = randomBytes(32);
   try {
-    return { blob: seal(dek, plaintext, aad), wrappedKey: seal(master.key, dek, `dek:${aad}`), keyId: master.id };
+    return {
+      blob: seal(dek, plaintext, aad),
+      wrappedKey: seal(master.key, dek, `dek:${aad}`),
+      keyId: master.id,
+    };
   } finally {
     dek.fill(0);
   }
 }
 
 /** Throws when anything was altered: blob, wrapped key, or associated data. */
-export function openDocument(master: MasterKey, blob: Uint8Array, wrappedKey: Uint8Array, aad: string): Buffer {
+export function openDocument(
+  master: MasterKey,
+  blob: Uint8Array,
+  wrappedKey: Uint8Array,
+  aad: string,
+): Buffer {
   const dek = open(master.key, wrappedKey, `dek:${aad}`);
   try {
     return open(dek, blob, aad);

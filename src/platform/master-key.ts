@@ -17,7 +17,9 @@ export function loadMasterKey(
   const path = join(dataDir, 'master.key');
   if (!existsSync(path)) {
     writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-    warn(`Generated a new master key at ${path} (embedded mode). Back it up apart from the data; set CARNET_MASTER_KEY in production.`);
+    warn(
+      `Generated a new master key at ${path} (embedded mode). Back it up apart from the data; set CARNET_MASTER_KEY in production.`,
+    );
   }
   chmodSync(path, 0o600);
   return masterKeyFrom(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));

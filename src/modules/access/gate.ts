@@ -38,7 +38,10 @@ export function guard<T>(itemId: string, facts: ItemFacts, value: T): Guarded<T>
 
 /** Opens guarded data with a grant that covers it. */
 export function reveal<T>(grant: Grant, guarded: Guarded<T>): T {
-  if (grant.patientId !== guarded.facts.patientId || (grant.itemId !== undefined && grant.itemId !== guarded.itemId)) {
+  if (
+    grant.patientId !== guarded.facts.patientId ||
+    (grant.itemId !== undefined && grant.itemId !== guarded.itemId)
+  ) {
     throw new AppError('internal', 'Grant does not cover this item');
   }
   return guarded.value;
@@ -87,7 +90,10 @@ export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): P
     details: req.details ?? {},
   };
   if (!decision.allow) {
-    throw new AccessDenied({ ...base, outcome: 'denied', basis: null, reason: decision.reason }, decision.visible);
+    throw new AccessDenied(
+      { ...base, outcome: 'denied', basis: null, reason: decision.reason },
+      decision.visible,
+    );
   }
   await recordAuditEvent(ctx.db, { ...base, outcome: 'success', basis: decision.basis, reason: null });
   return {
@@ -103,7 +109,12 @@ export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): P
  * Items of a search the actor may see, decided one by one by the same function. The caller records
  * the search itself with requireAccess (one event naming the returned ids).
  */
-export function filterVisible<T>(actor: Actor, patientId: string, action: Action, items: Guarded<T>[]): Guarded<T>[] {
+export function filterVisible<T>(
+  actor: Actor,
+  patientId: string,
+  action: Action,
+  items: Guarded<T>[],
+): Guarded<T>[] {
   return items.filter((g) => decide(actor, { patientId, action, item: g.facts }).allow);
 }
 
@@ -129,7 +140,12 @@ export async function guarded<T>(ctx: Ctx, fn: (tx: Ctx) => Promise<T>): Promise
 }
 
 /** Records a denial that happened before any item could be named (e.g. an unknown patient). */
-export async function recordDenial(ctx: Ctx, actor: Actor, req: Omit<GateRequest, 'patientId'> & { patientId: string | null }, reason: string): Promise<void> {
+export async function recordDenial(
+  ctx: Ctx,
+  actor: Actor,
+  req: Omit<GateRequest, 'patientId'> & { patientId: string | null },
+  reason: string,
+): Promise<void> {
   await recordAuditEvent(ctx.rootDb, {
     patientId: req.patientId,
     recordedAt: ctx.clock.now(),

@@ -14,7 +14,8 @@ export async function listRecordHistory(
   patientId: string,
   query: { from?: Date; to?: Date; limit: number; cursor?: string },
 ): Promise<{ items: Array<AuditEvent & { seq: string }>; nextCursor: string | null }> {
-  if (query.cursor !== undefined && !/^\d{1,19}$/.test(query.cursor)) throw invalid('The page cursor is not valid', 'cursor');
+  if (query.cursor !== undefined && !/^\d{1,19}$/.test(query.cursor))
+    throw invalid('The page cursor is not valid', 'cursor');
   return guarded(ctx, async (tx) => {
     await requireAccess(tx, actor, { patientId, action: 'read', entity: { type: 'AuditEvent' } });
     const rows = await listPatientAuditEvents(tx.db, {

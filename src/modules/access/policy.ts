@@ -57,13 +57,15 @@ export function decide(actor: Actor, req: AccessRequest): Decision {
 }
 
 function decideForPatient(patientId: string, req: AccessRequest): Decision {
-  if (patientId !== req.patientId) return { allow: false, reason: 'not the owner of this record', visible: false };
+  if (patientId !== req.patientId)
+    return { allow: false, reason: 'not the owner of this record', visible: false };
   const item = req.item;
   if ((req.action === 'update' || req.action === 'delete' || req.action === 'replace') && item) {
     if (item.source !== 'patient') {
       return {
         allow: false,
-        reason: 'Documents added by professionals cannot be changed or deleted by the patient (they can be hidden)',
+        reason:
+          'Documents added by professionals cannot be changed or deleted by the patient (they can be hidden)',
         visible: true,
       };
     }

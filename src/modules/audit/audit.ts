@@ -3,7 +3,13 @@ export interface AuditEvent {
   id: string;
   patientId: string | null;
   recordedAt: Date;
-  actor: { kind: string; id: string | null; display: string; organizationId: string | null; clientId: string | null };
+  actor: {
+    kind: string;
+    id: string | null;
+    display: string;
+    organizationId: string | null;
+    clientId: string | null;
+  };
   action: string;
   entity: { type: string; id: string | null };
   outcome: 'success' | 'denied' | 'failure';

@@ -64,7 +64,9 @@ export async function listGuarded(
     q = q.where((eb) =>
       eb.or(
         types.map((t) =>
-          t.system ? eb.and([eb('type_code', '=', t.code), eb('type_system', '=', t.system)]) : eb('type_code', '=', t.code),
+          t.system
+            ? eb.and([eb('type_code', '=', t.code), eb('type_system', '=', t.system)])
+            : eb('type_code', '=', t.code),
         ),
       ),
     );
@@ -95,9 +97,18 @@ export async function insertDocument(db: Queryable, grant: Grant, row: NewDocume
 export async function insertSubmissionSet(
   db: Queryable,
   grant: Grant,
-  row: { id: string; master_identifier: string | null; source_id: string | null; author_professional_id: string | null; created_at: Date },
+  row: {
+    id: string;
+    master_identifier: string | null;
+    source_id: string | null;
+    author_professional_id: string | null;
+    created_at: Date;
+  },
 ): Promise<void> {
-  await db.insertInto('submission_sets').values({ ...row, patient_id: grant.patientId }).execute();
+  await db
+    .insertInto('submission_sets')
+    .values({ ...row, patient_id: grant.patientId })
+    .execute();
 }
 
 export async function findSubmissionSetByMasterIdentifier(
@@ -126,7 +137,9 @@ export async function updateDocument(
   db: Queryable,
   grant: Grant,
   target: Guarded<DocumentRow>,
-  changes: Partial<Pick<DocumentRow, 'title' | 'document_date' | 'category' | 'status' | 'read_at' | 'updated_at'>>,
+  changes: Partial<
+    Pick<DocumentRow, 'title' | 'document_date' | 'category' | 'status' | 'read_at' | 'updated_at'>
+  >,
 ): Promise<DocumentRow> {
   const row = reveal(grant, target);
   const updated = await db
@@ -139,13 +152,25 @@ export async function updateDocument(
   return updated;
 }
 
-export async function deleteDocument(db: Queryable, grant: Grant, target: Guarded<DocumentRow>): Promise<void> {
+export async function deleteDocument(
+  db: Queryable,
+  grant: Grant,
+  target: Guarded<DocumentRow>,
+): Promise<void> {
   const row = reveal(grant, target);
-  await db.deleteFrom('documents').where('patient_id', '=', row.patient_id).where('id', '=', row.id).execute();
+  await db
+    .deleteFrom('documents')
+    .where('patient_id', '=', row.patient_id)
+    .where('id', '=', row.id)
+    .execute();
 }
 
 /** For the orphan sweep: which of these document ids exist (no health data is read). */
-export async function existingDocumentIds(db: Queryable, patientId: string, ids: string[]): Promise<Set<string>> {
+export async function existingDocumentIds(
+  db: Queryable,
+  patientId: string,
+  ids: string[],
+): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db
     .selectFrom('documents')

@@ -18,7 +18,9 @@ import { VAULT_CATEGORIES } from './nomenclature.ts';
 
 /** The patient's JSON API over their vault. Thin: parse, call the service, present. */
 
-const apiError = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
+const apiError = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+});
 
 export const documentSchema = z.object({
   id: z.string(),
@@ -66,12 +68,19 @@ export function presentDocument(meta: DocumentMeta): z.infer<typeof documentSche
 
 const categoryList = z
   .string()
-  .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
+  )
   .optional();
 const isoDate = z.iso.date().or(z.iso.datetime({ offset: true }));
 
 const listQuery = z.object({
-  category: categoryList.describe(`Comma-separated categories: ${VAULT_CATEGORIES.map((c) => c.slug).join(', ')}`),
+  category: categoryList.describe(
+    `Comma-separated categories: ${VAULT_CATEGORIES.map((c) => c.slug).join(', ')}`,
+  ),
   from: isoDate.optional().describe('Clinical date, inclusive'),
   to: isoDate.optional().describe('Clinical date, exclusive'),
   author: z.enum(['me', 'professionals']).optional(),
@@ -91,7 +100,10 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['documents'],
         summary: 'List my documents',
         querystring: listQuery,
-        response: { 200: z.object({ items: z.array(documentSchema), nextCursor: z.string().nullable() }), 401: apiError },
+        response: {
+          200: z.object({ items: z.array(documentSchema), nextCursor: z.string().nullable() }),
+          401: apiError,
+        },
       },
     },
     async (request) => {
@@ -119,12 +131,20 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Upload a document (multipart/form-data: file, and optional title, date, category)',
         description: `PDF, TXT, RTF, JPEG, PNG or TIFF, at most ${PATIENT_MAX_BYTES / 1024 / 1024} MB; the real file type must match the declared one. An Idempotency-Key header makes retries safe.`,
         consumes: ['multipart/form-data'],
-        response: { 200: documentSchema, 201: documentSchema, 400: apiError, 401: apiError, 413: apiError, 415: apiError },
+        response: {
+          200: documentSchema,
+          201: documentSchema,
+          400: apiError,
+          401: apiError,
+          413: apiError,
+          415: apiError,
+        },
       },
     },
     async (request, reply) => {
       const actor = await patientActor(request);
-      if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'Send the document as multipart/form-data');
+      if (!request.isMultipart())
+        throw new AppError('unsupported_media_type', 'Send the document as multipart/form-data');
       const fields: Record<string, string> = {};
       let file: { mediaType: string; filename: string; content: Buffer } | undefined;
       for await (const part of request.parts()) {
@@ -143,15 +163,20 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
       const ctx = ctxOf(request);
       const patient = await getPatient(ctx, actor.patientId);
       if (!patient) throw new AppError('unauthenticated', 'Please sign in');
-      if (fields.category && !VAULT_CATEGORIES.some((c) => c.slug === fields.category)) throw invalid('Unknown category', 'category');
+      if (fields.category && !VAULT_CATEGORIES.some((c) => c.slug === fields.category))
+        throw invalid('Unknown category', 'category');
       const date = fields.date;
-      if (date !== undefined && !isoDate.safeParse(date).success) throw invalid('date must be an ISO 8601 date', 'date');
-      const title = (fields.title ?? file.filename.replace(/\.[A-Za-z0-9]{1,5}$/, '')).trim().slice(0, 500) || 'Document';
+      if (date !== undefined && !isoDate.safeParse(date).success)
+        throw invalid('date must be an ISO 8601 date', 'date');
+      const title =
+        (fields.title ?? file.filename.replace(/\.[A-Za-z0-9]{1,5}$/, '')).trim().slice(0, 500) || 'Document';
       const result = await ingestSubmission(ctx, actor, {
         patient,
         documents: [
           {
-            masterIdentifier: key ? `urn:carnet:upload:${actor.patientId}:${key}` : `urn:uuid:${crypto.randomUUID()}`,
+            masterIdentifier: key
+              ? `urn:carnet:upload:${actor.patientId}:${key}`
+              : `urn:uuid:${crypto.randomUUID()}`,
             mediaType: file.mediaType,
             content: file.content,
             title,
@@ -170,15 +195,33 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/documents/:id',
-    { schema: { tags: ['documents'], summary: 'A document’s metadata', params: idParams, response: { 200: documentSchema, 404: apiError } } },
-    async (request) => presentDocument(await getDocument(ctxOf(request), await patientActor(request), request.params.id)),
+    {
+      schema: {
+        tags: ['documents'],
+        summary: 'A document’s metadata',
+        params: idParams,
+        response: { 200: documentSchema, 404: apiError },
+      },
+    },
+    async (request) =>
+      presentDocument(await getDocument(ctxOf(request), await patientActor(request), request.params.id)),
   );
 
   app.get(
     '/documents/:id/content',
-    { schema: { tags: ['documents'], summary: 'Download a document (exact bytes); marks it read', params: idParams } },
+    {
+      schema: {
+        tags: ['documents'],
+        summary: 'Download a document (exact bytes); marks it read',
+        params: idParams,
+      },
+    },
     async (request, reply) => {
-      const { meta, content } = await downloadDocument(ctxOf(request), await patientActor(request), request.params.id);
+      const { meta, content } = await downloadDocument(
+        ctxOf(request),
+        await patientActor(request),
+        request.params.id,
+      );
       return reply
         .header('Content-Type', meta.mediaType)
         .header('Content-Disposition', `attachment; filename="${meta.id}"`)
@@ -196,18 +239,27 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Edit the title, date or category of one of my own documents',
         params: idParams,
         body: z
-          .object({ title: z.string().min(1).max(500).optional(), date: isoDate.optional(), category: z.string().optional() })
+          .object({
+            title: z.string().min(1).max(500).optional(),
+            date: isoDate.optional(),
+            category: z.string().optional(),
+          })
           .strict(),
         response: { 200: documentSchema, 400: apiError, 403: apiError, 404: apiError },
       },
     },
     async (request) => {
       const { title, date, category } = request.body;
-      const meta = await updateDocumentMetadata(ctxOf(request), await patientActor(request), request.params.id, {
-        ...(title !== undefined ? { title } : {}),
-        ...(date !== undefined ? { documentDate: date } : {}),
-        ...(category !== undefined ? { category } : {}),
-      });
+      const meta = await updateDocumentMetadata(
+        ctxOf(request),
+        await patientActor(request),
+        request.params.id,
+        {
+          ...(title !== undefined ? { title } : {}),
+          ...(date !== undefined ? { documentDate: date } : {}),
+          ...(category !== undefined ? { category } : {}),
+        },
+      );
       return presentDocument(meta);
     },
   );
@@ -224,7 +276,9 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) =>
-      presentDocument(await setReadState(ctxOf(request), await patientActor(request), request.params.id, request.body.read)),
+      presentDocument(
+        await setReadState(ctxOf(request), await patientActor(request), request.params.id, request.body.read),
+      ),
   );
 
   app.delete(

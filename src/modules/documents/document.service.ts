@@ -3,17 +3,35 @@ import type { Ctx } from '../../platform/context.ts';
 import { openDocument, sha256 } from '../../platform/crypto.ts';
 import { isUuid } from '../../platform/ids.ts';
 import type { DocumentRow } from '../../platform/db/schema.ts';
-import { filterVisible, guarded, recordDenial, requireAccess, reveal, type Actor, type Guarded } from '../access/index.ts';
+import {
+  filterVisible,
+  guarded,
+  recordDenial,
+  requireAccess,
+  reveal,
+  type Actor,
+  type Guarded,
+} from '../access/index.ts';
 import * as repo from './document.repository.ts';
 import { decodeCursor, encodeCursor, sealAad, toMeta, type DocumentMeta } from './document.ts';
 import { VAULT_CATEGORIES } from './nomenclature.ts';
 
 /** Reading, searching and changing documents; every path goes through the access gate. */
 
-async function loadOrDeny(ctx: Ctx, actor: Actor, id: string, action: 'read' | 'update' | 'delete'): Promise<Guarded<DocumentRow>> {
+async function loadOrDeny(
+  ctx: Ctx,
+  actor: Actor,
+  id: string,
+  action: 'read' | 'update' | 'delete',
+): Promise<Guarded<DocumentRow>> {
   const found = isUuid(id) ? await repo.findGuardedById(ctx.db, id) : undefined;
   if (!found) {
-    await recordDenial(ctx, actor, { patientId: null, action, entity: { type: 'DocumentReference', id } }, 'no such document');
+    await recordDenial(
+      ctx,
+      actor,
+      { patientId: null, action, entity: { type: 'DocumentReference', id } },
+      'no such document',
+    );
     throw new AppError('not_found', 'Not found');
   }
   return found;
@@ -37,7 +55,11 @@ export async function getDocument(ctx: Ctx, actor: Actor, id: string): Promise<D
  * Decrypts and returns a document's exact bytes, checking its SHA-256. A patient's first download
  * marks it read. The access is audited before any byte leaves.
  */
-export async function downloadDocument(ctx: Ctx, actor: Actor, id: string): Promise<{ meta: DocumentMeta; content: Buffer }> {
+export async function downloadDocument(
+  ctx: Ctx,
+  actor: Actor,
+  id: string,
+): Promise<{ meta: DocumentMeta; content: Buffer }> {
   const found = await loadOrDeny(ctx, actor, id, 'read');
   const row = await guarded(ctx, async (tx) => {
     const grant = await requireAccess(tx, actor, {
@@ -93,12 +115,20 @@ export interface Page<T> {
  * Lists a patient's documents the actor may see, newest first. Items are decided one by one by the
  * access decision; the page is filled from further candidates when some are hidden.
  */
-export async function searchDocuments(ctx: Ctx, actor: Actor, patientId: string, query: SearchQuery): Promise<Page<DocumentMeta>> {
+export async function searchDocuments(
+  ctx: Ctx,
+  actor: Actor,
+  patientId: string,
+  query: SearchQuery,
+): Promise<Page<DocumentMeta>> {
   if (query.limit < 1 || query.limit > 200) throw invalid('limit must be between 1 and 200', 'limit');
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   if (query.cursor && !after) throw invalid('The page cursor is not valid', 'cursor');
   if (query.category?.some((c) => !VAULT_CATEGORIES.some((v) => v.slug === c))) {
-    throw invalid(`Unknown category; expected one of ${VAULT_CATEGORIES.map((v) => v.slug).join(', ')}`, 'category');
+    throw invalid(
+      `Unknown category; expected one of ${VAULT_CATEGORIES.map((v) => v.slug).join(', ')}`,
+      'category',
+    );
   }
   return guarded(ctx, async (tx) => {
     const visible: Array<Guarded<DocumentRow>> = [];
@@ -106,7 +136,12 @@ export async function searchDocuments(ctx: Ctx, actor: Actor, patientId: string,
     let exhausted = false;
     const batch = Math.min(200, query.limit * 2 + 1);
     for (let round = 0; round < 20 && visible.length <= query.limit && !exhausted; round++) {
-      const candidates = await repo.listGuarded(tx.db, patientId, { ...query, ...(cursor ? { after: cursor } : {}) }, batch);
+      const candidates = await repo.listGuarded(
+        tx.db,
+        patientId,
+        { ...query, ...(cursor ? { after: cursor } : {}) },
+        batch,
+      );
       exhausted = candidates.length < batch;
       visible.push(...filterVisible(actor, patientId, 'read', candidates));
       const last = candidates.at(-1);
@@ -121,7 +156,10 @@ export async function searchDocuments(ctx: Ctx, actor: Actor, patientId: string,
     });
     const items = page.map((g) => toMeta(reveal(grant, g)));
     const last = items.at(-1);
-    return { items, nextCursor: visible.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return {
+      items,
+      nextCursor: visible.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
   });
 }
 
@@ -132,8 +170,14 @@ export interface MetadataChanges {
 }
 
 /** Patient edits of their own documents' title, date and category. */
-export async function updateDocumentMetadata(ctx: Ctx, actor: Actor, id: string, changes: MetadataChanges): Promise<DocumentMeta> {
-  if (changes.category && !VAULT_CATEGORIES.some((v) => v.slug === changes.category)) throw invalid('Unknown category', 'category');
+export async function updateDocumentMetadata(
+  ctx: Ctx,
+  actor: Actor,
+  id: string,
+  changes: MetadataChanges,
+): Promise<DocumentMeta> {
+  if (changes.category && !VAULT_CATEGORIES.some((v) => v.slug === changes.category))
+    throw invalid('Unknown category', 'category');
   const date = changes.documentDate ? new Date(changes.documentDate) : undefined;
   if (date && Number.isNaN(date.getTime())) throw invalid('date is not a valid date', 'date');
   if (changes.title !== undefined && (changes.title.trim() === '' || changes.title.length > 500)) {
@@ -191,5 +235,7 @@ export async function deleteDocument(ctx: Ctx, actor: Actor, id: string): Promis
     await repo.deleteDocument(tx.db, grant, found);
     return row.blob_key;
   });
-  await ctx.blobs.delete(blobKey).catch((err: unknown) => ctx.log.warn({ err, blobKey }, 'blob delete failed; the sweep will retry'));
+  await ctx.blobs
+    .delete(blobKey)
+    .catch((err: unknown) => ctx.log.warn({ err, blobKey }, 'blob delete failed; the sweep will retry'));
 }

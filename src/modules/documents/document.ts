@@ -17,7 +17,12 @@ export interface DocumentMeta {
   /** When Carnet received it, ISO 8601. */
   createdAt: string;
   updatedAt: string;
-  author: { kind: 'professional' | 'patient'; professionalId: string | null; organizationId: string | null; display: string };
+  author: {
+    kind: 'professional' | 'patient';
+    professionalId: string | null;
+    organizationId: string | null;
+    display: string;
+  };
   mediaType: string;
   formatCode: string | null;
   language: string | null;
@@ -33,7 +38,12 @@ export interface DocumentMeta {
 
 export type DocumentFacts = ItemFacts;
 
-export function factsOf(row: Pick<DocumentRow, 'patient_id' | 'source' | 'author_professional_id' | 'confidentiality' | 'class_code'>): ItemFacts {
+export function factsOf(
+  row: Pick<
+    DocumentRow,
+    'patient_id' | 'source' | 'author_professional_id' | 'confidentiality' | 'class_code'
+  >,
+): ItemFacts {
   return {
     type: 'DocumentReference',
     patientId: row.patient_id,
@@ -54,7 +64,10 @@ export function toMeta(row: DocumentRow): DocumentMeta {
     masterIdentifier: row.master_identifier,
     status: row.status,
     source: row.source,
-    type: row.type_code && row.type_system ? { system: row.type_system, code: row.type_code, display: row.type_display } : null,
+    type:
+      row.type_code && row.type_system
+        ? { system: row.type_system, code: row.type_code, display: row.type_display }
+        : null,
     classCode: row.class_code,
     category: row.category,
     title: row.title,
@@ -97,8 +110,21 @@ export function sealAad(patientId: string, documentId: string): string {
 }
 
 /** Media types a professional's software may send, and what a patient may upload (DOMAIN §3). */
-export const PROFESSIONAL_MEDIA_TYPES = ['application/pdf', 'application/xml', 'text/plain', 'image/jpeg', 'image/png'] as const;
-export const PATIENT_MEDIA_TYPES = ['application/pdf', 'text/plain', 'application/rtf', 'image/jpeg', 'image/png', 'image/tiff'] as const;
+export const PROFESSIONAL_MEDIA_TYPES = [
+  'application/pdf',
+  'application/xml',
+  'text/plain',
+  'image/jpeg',
+  'image/png',
+] as const;
+export const PATIENT_MEDIA_TYPES = [
+  'application/pdf',
+  'text/plain',
+  'application/rtf',
+  'image/jpeg',
+  'image/png',
+  'image/tiff',
+] as const;
 export const PATIENT_MAX_BYTES = 5 * 1024 * 1024;
 export const PROFESSIONAL_MAX_BYTES = 20 * 1024 * 1024;
 

@@ -69,10 +69,20 @@ interface Prepared {
   blob: Buffer;
 }
 
-function authorOf(actor: Actor): { source: 'professional' | 'patient'; professionalId: string | null; organizationId: string | null; display: string } {
+function authorOf(actor: Actor): {
+  source: 'professional' | 'patient';
+  professionalId: string | null;
+  organizationId: string | null;
+  display: string;
+} {
   switch (actor.kind) {
     case 'professional':
-      return { source: 'professional', professionalId: actor.professionalId, organizationId: actor.organizationId, display: actor.display };
+      return {
+        source: 'professional',
+        professionalId: actor.professionalId,
+        organizationId: actor.organizationId,
+        display: actor.display,
+      };
     case 'patient':
       return { source: 'patient', professionalId: null, organizationId: null, display: actor.display };
     case 'system':
@@ -83,37 +93,68 @@ function authorOf(actor: Actor): { source: 'professional' | 'patient'; professio
 /** Checks a CDA against the addressed patient and fills what the metadata left out. */
 function applyCda(doc: IncomingDocument, patient: Patient, warnings: string[]): CdaHeader {
   const header = parseCdaHeader(doc.content, `${doc.fieldPrefix}.content`);
-  const matches = header.patient.ids.some((id) => id.root === patient.ins.oid && id.extension?.toUpperCase() === patient.ins.matricule);
+  const matches = header.patient.ids.some(
+    (id) => id.root === patient.ins.oid && id.extension?.toUpperCase() === patient.ins.matricule,
+  );
   if (!matches) {
-    throw invalid('The CDA document is for another patient: its recordTarget does not carry the INS of the addressed patient', `${doc.fieldPrefix}.subject`);
+    throw invalid(
+      'The CDA document is for another patient: its recordTarget does not carry the INS of the addressed patient',
+      `${doc.fieldPrefix}.subject`,
+    );
   }
   if (header.typeCode && doc.type && header.typeCode.code !== doc.type.code) {
-    warnings.push(`The CDA code ${header.typeCode.code} differs from the declared type ${doc.type.code}; the declared type is kept`);
+    warnings.push(
+      `The CDA code ${header.typeCode.code} differs from the declared type ${doc.type.code}; the declared type is kept`,
+    );
   }
   return header;
 }
 
-function prepare(ctx: Ctx, actor: Actor, patient: Patient, doc: IncomingDocument, warnings: string[]): Prepared {
+function prepare(
+  ctx: Ctx,
+  actor: Actor,
+  patient: Patient,
+  doc: IncomingDocument,
+  warnings: string[],
+): Prepared {
   const author = authorOf(actor);
   const allowed = author.source === 'patient' ? PATIENT_MEDIA_TYPES : PROFESSIONAL_MEDIA_TYPES;
   const max = author.source === 'patient' ? PATIENT_MAX_BYTES : PROFESSIONAL_MAX_BYTES;
   if (doc.content.length > max) {
-    throw new AppError('payload_too_large', `The document is larger than ${max / 1024 / 1024} MB`, `${doc.fieldPrefix}.content`);
+    throw new AppError(
+      'payload_too_large',
+      `The document is larger than ${max / 1024 / 1024} MB`,
+      `${doc.fieldPrefix}.content`,
+    );
   }
-  const mediaType = assertContentMatchesType(doc.mediaType, doc.content, allowed, `${doc.fieldPrefix}.contentType`);
+  const mediaType = assertContentMatchesType(
+    doc.mediaType,
+    doc.content,
+    allowed,
+    `${doc.fieldPrefix}.contentType`,
+  );
   if (!doc.masterIdentifier || doc.masterIdentifier.length > 256) {
-    throw invalid('masterIdentifier is required (at most 256 characters): it makes publication idempotent', `${doc.fieldPrefix}.masterIdentifier`);
+    throw invalid(
+      'masterIdentifier is required (at most 256 characters): it makes publication idempotent',
+      `${doc.fieldPrefix}.masterIdentifier`,
+    );
   }
   let cda: CdaHeader | undefined;
   if (mediaType === 'application/xml') cda = applyCda(doc, patient, warnings);
 
-  const type = doc.type ?? (cda?.typeCode ? { system: 'http://loinc.org', code: cda.typeCode.code, display: cda.typeCode.displayName } : undefined);
+  const type =
+    doc.type ??
+    (cda?.typeCode
+      ? { system: 'http://loinc.org', code: cda.typeCode.code, display: cda.typeCode.displayName }
+      : undefined);
   const classCode = doc.classCode ?? (type ? classForType(type.system, type.code) : undefined) ?? null;
   const category = doc.category ?? (classCode ? categoryForClass(classCode, type?.code) : 'other');
-  const title = doc.title ?? cda?.title ?? (type ? typeDisplay(type.system, type.code) : undefined) ?? 'Document';
+  const title =
+    doc.title ?? cda?.title ?? (type ? typeDisplay(type.system, type.code) : undefined) ?? 'Document';
   const now = ctx.clock.now();
   const documentDate = new Date(doc.documentDate ?? cda?.effectiveTime ?? now.toISOString());
-  if (Number.isNaN(documentDate.getTime())) throw invalid('The document date is not a valid date', `${doc.fieldPrefix}.date`);
+  if (Number.isNaN(documentDate.getTime()))
+    throw invalid('The document date is not a valid date', `${doc.fieldPrefix}.date`);
 
   const id = uuidv7(now.getTime());
   const aad = sealAad(patient.id, id);
@@ -126,7 +167,7 @@ function prepare(ctx: Ctx, actor: Actor, patient: Patient, doc: IncomingDocument
       versionNumber: cda.versionNumber,
       authors: cda.authors.map((a) => ({ ids: a.ids, given: a.given, family: a.family })),
       body: cda.body.kind,
-      embedded: cda.body.kind === 'nonXMLBody' ? extractNonXmlBody(doc.content)?.mediaType ?? null : null,
+      embedded: cda.body.kind === 'nonXMLBody' ? (extractNonXmlBody(doc.content)?.mediaType ?? null) : null,
     };
   }
   return {
@@ -141,7 +182,7 @@ function prepare(ctx: Ctx, actor: Actor, patient: Patient, doc: IncomingDocument
       source: author.source,
       type_system: type?.system ?? null,
       type_code: type?.code ?? null,
-      type_display: type?.display ?? (type ? typeDisplay(type.system, type.code) ?? null : null),
+      type_display: type?.display ?? (type ? (typeDisplay(type.system, type.code) ?? null) : null),
       class_code: classCode,
       category,
       title: title.slice(0, 500),
@@ -172,11 +213,19 @@ function prepare(ctx: Ctx, actor: Actor, patient: Patient, doc: IncomingDocument
 /** A re-sent document: same masterIdentifier. Same content → the stored one; other content → 409. */
 function replay(actor: Actor, existing: Guarded<DocumentRow>, doc: IncomingDocument): void {
   if (!wouldAllow(actor, { patientId: existing.facts.patientId, action: 'read', item: existing.facts })) {
-    throw new AppError('conflict', 'This masterIdentifier is already used for another document', `${doc.fieldPrefix}.masterIdentifier`);
+    throw new AppError(
+      'conflict',
+      'This masterIdentifier is already used for another document',
+      `${doc.fieldPrefix}.masterIdentifier`,
+    );
   }
   const stored = existing.value.sha256;
   if (!Buffer.from(stored).equals(sha256(doc.content))) {
-    throw new AppError('conflict', 'This masterIdentifier was already used with a different content', `${doc.fieldPrefix}.masterIdentifier`);
+    throw new AppError(
+      'conflict',
+      'This masterIdentifier was already used with a different content',
+      `${doc.fieldPrefix}.masterIdentifier`,
+    );
   }
 }
 
@@ -184,13 +233,18 @@ function replay(actor: Actor, existing: Guarded<DocumentRow>, doc: IncomingDocum
  * Adds the documents of one submission atomically: all or none.
  * @example await ingestSubmission(ctx, actor, { patient, documents: [doc] });
  */
-export async function ingestSubmission(ctx: Ctx, actor: Actor, submission: Submission): Promise<IngestResult> {
+export async function ingestSubmission(
+  ctx: Ctx,
+  actor: Actor,
+  submission: Submission,
+): Promise<IngestResult> {
   const { patient } = submission;
   const warnings: string[] = [];
   if (submission.documents.length === 0) throw invalid('The submission contains no document');
   const seen = new Set<string>();
   for (const d of submission.documents) {
-    if (seen.has(d.masterIdentifier)) throw invalid('Two documents share a masterIdentifier', `${d.fieldPrefix}.masterIdentifier`);
+    if (seen.has(d.masterIdentifier))
+      throw invalid('Two documents share a masterIdentifier', `${d.fieldPrefix}.masterIdentifier`);
     seen.add(d.masterIdentifier);
   }
   // Known documents are replayed without writing anything; new ones are sealed and written first.
@@ -202,7 +256,9 @@ export async function ingestSubmission(ctx: Ctx, actor: Actor, submission: Submi
       known.set(d.masterIdentifier, existing);
     }
   }
-  const prepared = submission.documents.filter((d) => !known.has(d.masterIdentifier)).map((d) => prepare(ctx, actor, patient, d, warnings));
+  const prepared = submission.documents
+    .filter((d) => !known.has(d.masterIdentifier))
+    .map((d) => prepare(ctx, actor, patient, d, warnings));
   await Promise.all(prepared.map((p) => ctx.blobs.put(p.row.blob_key, p.blob)));
 
   try {
@@ -211,12 +267,17 @@ export async function ingestSubmission(ctx: Ctx, actor: Actor, submission: Submi
       const grant = await requireAccess(tx, actor, {
         patientId: patient.id,
         action: 'create',
-        entity: { type: submission.submissionSet ? 'List' : 'DocumentReference', ...(prepared.length === 1 && !submission.submissionSet ? { id: prepared[0]?.id } : {}) },
+        entity: {
+          type: submission.submissionSet ? 'List' : 'DocumentReference',
+          ...(prepared.length === 1 && !submission.submissionSet ? { id: prepared[0]?.id } : {}),
+        },
         details: { created: prepared.map((p) => p.id), replayed: [...known.values()].map((k) => k.itemId) },
       });
       let submissionSetId: string | null = null;
       if (submission.submissionSet) {
-        const existingSet = setMaster ? await repo.findSubmissionSetByMasterIdentifier(tx.db, grant, setMaster) : undefined;
+        const existingSet = setMaster
+          ? await repo.findSubmissionSetByMasterIdentifier(tx.db, grant, setMaster)
+          : undefined;
         submissionSetId = existingSet?.id ?? uuidv7();
         if (!existingSet) {
           await repo.insertSubmissionSet(tx.db, grant, {
@@ -232,7 +293,10 @@ export async function ingestSubmission(ctx: Ctx, actor: Actor, submission: Submi
         if (p.input.replacesId) {
           const target = await repo.findGuardedById(tx.db, p.input.replacesId);
           if (!target || target.facts.patientId !== patient.id) {
-            throw invalid('The document to replace does not exist for this patient', `${p.input.fieldPrefix}.relatesTo`);
+            throw invalid(
+              'The document to replace does not exist for this patient',
+              `${p.input.fieldPrefix}.relatesTo`,
+            );
           }
           const replaceGrant = await requireAccess(tx, actor, {
             patientId: patient.id,
@@ -242,9 +306,16 @@ export async function ingestSubmission(ctx: Ctx, actor: Actor, submission: Submi
             details: { replacedBy: p.id },
           });
           if (reveal(replaceGrant, target).status !== 'current') {
-            throw new AppError('conflict', 'The document to replace was already replaced', `${p.input.fieldPrefix}.relatesTo`);
+            throw new AppError(
+              'conflict',
+              'The document to replace was already replaced',
+              `${p.input.fieldPrefix}.relatesTo`,
+            );
           }
-          await repo.updateDocument(tx.db, replaceGrant, target, { status: 'superseded', updated_at: ctx.clock.now() });
+          await repo.updateDocument(tx.db, replaceGrant, target, {
+            status: 'superseded',
+            updated_at: ctx.clock.now(),
+          });
         }
         await repo.insertDocument(tx.db, grant, { ...p.row, submission_set_id: submissionSetId });
       }
@@ -255,7 +326,11 @@ export async function ingestSubmission(ctx: Ctx, actor: Actor, submission: Submi
         documents: submission.documents.map((d) => {
           const p = byMaster.get(d.masterIdentifier);
           if (p) {
-            const row = { ...p.row, submission_set_id: submissionSetId, extra: JSON.parse(p.row.extra as string) } as DocumentRow;
+            const row = {
+              ...p.row,
+              submission_set_id: submissionSetId,
+              extra: JSON.parse(p.row.extra) as Record<string, unknown>,
+            } as DocumentRow;
             return { meta: toMeta(row), created: true };
           }
           const k = known.get(d.masterIdentifier) as Guarded<DocumentRow>;

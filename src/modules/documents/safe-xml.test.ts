@@ -24,7 +24,12 @@ describe('assertSafeXml', () => {
     ['ELEMENT declaration', '<!ELEMENT a ANY><a/>', /markup declarations .*<!ELEMENT/],
     ['ATTLIST declaration', '<a/><!ATTLIST a b CDATA "">', /<!ATTLIST/],
     ['unknown PI', '<?xml version="1.0"?><?php echo 1; ?><a/>', /<\?php\?>/],
-    ['oxygen PI when not allowed', '<?xml version="1.0"?><?oxygen SCHSchema="x.sch"?><a/>', /<\?oxygen\?>/, { allowedProcessingInstructions: ['xml-stylesheet'] }],
+    [
+      'oxygen PI when not allowed',
+      '<?xml version="1.0"?><?oxygen SCHSchema="x.sch"?><a/>',
+      /<\?oxygen\?>/,
+      { allowedProcessingInstructions: ['xml-stylesheet'] },
+    ],
     ['PI inside the document', '<a><?evil x?></a>', /<\?evil\?>/],
     ['stylesheet PI in other case', '<?XML-STYLESHEET href="x"?><a/>', /XML-STYLESHEET/],
     ['PI without target', '<? xml version="1.0"?><a/>', /without a target/],

@@ -8,7 +8,10 @@ import { parseBlobKey } from './document.ts';
  * period are left alone, since their transaction may still be running (on another API node).
  * @example const { removed } = await sweepOrphanBlobs(ctx, { graceSeconds: 3600 });
  */
-export async function sweepOrphanBlobs(ctx: Ctx, options: { graceSeconds: number }): Promise<{ scanned: number; removed: number }> {
+export async function sweepOrphanBlobs(
+  ctx: Ctx,
+  options: { graceSeconds: number },
+): Promise<{ scanned: number; removed: number }> {
   const cutoff = ctx.clock.now().getTime() - options.graceSeconds * 1000;
   let scanned = 0;
   let removed = 0;
@@ -17,7 +20,11 @@ export async function sweepOrphanBlobs(ctx: Ctx, options: { graceSeconds: number
     const byPatient = new Map<string, typeof batch>();
     for (const b of batch) byPatient.set(b.patientId, [...(byPatient.get(b.patientId) ?? []), b]);
     for (const [patientId, items] of byPatient) {
-      const existing = await existingDocumentIds(ctx.rootDb, patientId, items.map((i) => i.documentId));
+      const existing = await existingDocumentIds(
+        ctx.rootDb,
+        patientId,
+        items.map((i) => i.documentId),
+      );
       for (const item of items) {
         if (!existing.has(item.documentId)) {
           await ctx.blobs.delete(item.key);

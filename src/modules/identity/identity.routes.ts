@@ -4,7 +4,9 @@ import { AppError } from '../../errors.ts';
 import { ctxOf, patientActor, SESSION_COOKIE, setSessionCookie } from '../../http/request-context.ts';
 import { getPatient, issueToken, signIn, signOut } from './identity.service.ts';
 
-const apiError = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
+const apiError = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+});
 
 /** Patient sign-in (password, first cut) and who am I. */
 export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -25,12 +27,16 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.delete('/session', { schema: { tags: ['session'], summary: 'Sign out', response: { 204: z.null() } } }, async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) await signOut(ctxOf(request), token);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    '/session',
+    { schema: { tags: ['session'], summary: 'Sign out', response: { 204: z.null() } } },
+    async (request, reply) => {
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) await signOut(ctxOf(request), token);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send(null);
+    },
+  );
 
   app.get(
     '/me',
@@ -61,9 +67,13 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
 
 /** OAuth2 token endpoint, client credentials grant only (RFC 6749 §4.4). Errors follow RFC 6749 §5.2. */
 export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 4096 },
+    (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
   app.post('/oauth/token', { schema: { hide: true } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, string | undefined>;
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
@@ -79,16 +89,23 @@ export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {
       }
     }
     if (body.grant_type !== 'client_credentials') {
-      return reply.status(400).send({ error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported' });
+      return reply
+        .status(400)
+        .send({ error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported' });
     }
     if (!clientId || !clientSecret) {
-      return reply.status(401).send({ error: 'invalid_client', error_description: 'Client authentication is required' });
+      return reply
+        .status(401)
+        .send({ error: 'invalid_client', error_description: 'Client authentication is required' });
     }
     try {
       return await issueToken(ctxOf(request), clientId, clientSecret);
     } catch (err) {
       if (err instanceof AppError && err.code === 'unauthenticated') {
-        return reply.status(401).header('WWW-Authenticate', 'Basic realm="carnet"').send({ error: 'invalid_client', error_description: 'Client authentication failed' });
+        return reply
+          .status(401)
+          .header('WWW-Authenticate', 'Basic realm="carnet"')
+          .send({ error: 'invalid_client', error_description: 'Client authentication failed' });
       }
       throw err;
     }

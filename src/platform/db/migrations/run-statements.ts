@@ -5,7 +5,10 @@ import { type Kysely, sql } from 'kysely';
  * Statements are separated by a semicolon at the end of a line; keep literals free of ";\n".
  */
 export async function runStatements(db: Kysely<unknown>, script: string): Promise<void> {
-  for (const statement of script.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+  for (const statement of script
+    .split(/;\s*\n/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     await sql.raw(statement.replace(/;$/, '')).execute(db);
   }
 }
