@@ -16,4 +16,16 @@ export {
   deleteDocument,
 } from './document.service.ts';
 export { sweepOrphanBlobs } from './sweep.ts';
-export { VAULT_CATEGORIES, documentClasses, classForType } from './nomenclature.ts';
+export {
+  VAULT_CATEGORIES,
+  documentClasses,
+  classForType,
+  visibilityStatuses,
+  LOINC_SYSTEM,
+  LOINC_OID,
+  TRE_A03_SYSTEM,
+  TRE_A03_OID,
+  TRE_A05_SYSTEM,
+  TRE_A05_OID,
+  TRE_A07_SYSTEM,
+} from './nomenclature.ts';

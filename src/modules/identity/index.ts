@@ -19,5 +19,5 @@ export {
   signOut,
 } from './identity.service.ts';
 export { validateIns, insSystem, parseInsSystem } from './ins.ts';
-export { parseProfessionalIdentifier } from './rpps.ts';
+export { parseProfessionalIdentifier, idnpsFromRpps, IDNPS_SYSTEM } from './rpps.ts';
 export { professionByCode, specialtyByCode } from './professions.ts';
