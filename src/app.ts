@@ -45,7 +45,9 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
       },
       servers: [{ url: ctx.config.baseUrl }],
     },
-    transform: jsonSchemaTransform,
+    // Describes the patient API only: the FHIR endpoint has its own CapabilityStatement (/fhir/R4/metadata).
+    transform: (data) =>
+      data.url.startsWith('/api/') ? jsonSchemaTransform(data) : { schema: { hide: true }, url: data.url },
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => {

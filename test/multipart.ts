@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
  */
 
 export type MultipartPart =
-  | { name: string; value: string }
-  | { name: string; filename: string; contentType: string; content: Buffer };
+  { name: string; value: string } | { name: string; filename: string; contentType: string; content: Buffer };
 
 export interface MultipartBody {
   /** The full Content-Type header value, boundary included. */
@@ -17,7 +16,8 @@ export interface MultipartBody {
 
 /** Quotes a header parameter value; test names never contain quotes or line breaks, refuse them if they do. */
 function quoted(value: string): string {
-  if (/["\r\n]/.test(value)) throw new Error(`Unsupported character in multipart parameter: ${JSON.stringify(value)}`);
+  if (/["\r\n]/.test(value))
+    throw new Error(`Unsupported character in multipart parameter: ${JSON.stringify(value)}`);
   return `"${value}"`;
 }
 

@@ -99,7 +99,8 @@ export function progressBar(label: string, total: number): ProgressBar {
       }
     },
     done() {
-      draw(true);
+      if (tty) draw(true);
+      else if (lastDecile !== 10) process.stderr.write(`${line()}\n`);
     },
   };
 }

@@ -12,8 +12,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 export function makePdf(size: number, label = 'Carnet load document'): Buffer {
   const head = `BT /F1 10 Tf 40 800 Td (${label.replace(/[()\\]/g, '')}) Tj ET\n`;
   const fixedOverhead = 620 + head.length;
-  const fillerBytes = Math.max(16, size - fixedOverhead);
-  // base64 text: 4 characters per 3 random bytes, laid out as PDF comment lines of 76 characters.
+  // base64 text: 4 characters per 3 random bytes, laid out as PDF comment lines (75 characters + "\n%").
+  const fillerBytes = Math.max(16, Math.floor(((size - fixedOverhead) * 75) / 77));
   const filler = randomBytes(Math.ceil((fillerBytes * 3) / 4))
     .toString('base64')
     .slice(0, fillerBytes)

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, toApiError, toOperationOutcome } from '../errors.ts';
+import { isUnstorableText } from '../platform/db/database.ts';
 
 /** Maps anything thrown in a route to our error shapes: OperationOutcome under /fhir, {error} elsewhere. */
 export function toAppError(err: unknown): AppError {
@@ -32,6 +33,9 @@ export function toAppError(err: unknown): AppError {
       return new AppError('invalid_input', `Malformed body: ${fe.message}`);
     default:
       break;
+  }
+  if (isUnstorableText(err)) {
+    return new AppError('invalid_input', 'The request contains a character that cannot be stored (NUL)');
   }
   if (err instanceof SyntaxError || fe.statusCode === 400) {
     return new AppError('invalid_input', `Malformed request: ${fe.message}`);

@@ -38,11 +38,22 @@ export function makePng(): Buffer {
  * block whose DC difference is 0 followed by end-of-block (bits `00`, padded with ones: 0x3F).
  */
 export function makeJpeg(): Buffer {
-  const marker = (code: number, payload: number[]): number[] => [0xff, code, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
-  const oneCodeTable = (tableClassAndId: number): number[] => [tableClassAndId, 1, ...new Array<number>(15).fill(0), 0x00];
+  const marker = (code: number, payload: number[]): number[] => [
+    0xff,
+    code,
+    (payload.length + 2) >> 8,
+    (payload.length + 2) & 0xff,
+    ...payload,
+  ];
+  const oneCodeTable = (tableClassAndId: number): number[] => [
+    tableClassAndId,
+    1,
+    ...new Array<number>(15).fill(0),
+    0x00,
+  ];
   const comment = [...Buffer.from(randomBytes(6).toString('hex'), 'latin1')];
   return Buffer.from([
-    0xff, 0xd8, // SOI
+    ...[0xff, 0xd8], // SOI
     ...marker(0xe0, [0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]), // APP0 JFIF
     ...marker(0xfe, comment), // COM
     ...marker(0xdb, [0x00, ...new Array<number>(64).fill(1)]), // DQT
@@ -51,7 +62,7 @@ export function makeJpeg(): Buffer {
     ...marker(0xc4, oneCodeTable(0x10)), // DHT AC 0
     ...marker(0xda, [0x01, 0x01, 0x00, 0x00, 0x3f, 0x00]), // SOS
     0x3f, // entropy-coded data
-    0xff, 0xd9, // EOI
+    ...[0xff, 0xd9], // EOI
   ]);
 }
 
@@ -92,13 +103,21 @@ export function makeTxt(text = 'Tension 12/8 ce matin, à surveiller.'): Buffer 
 }
 
 export function makeRtf(text = 'Lettre de liaison'): Buffer {
-  return Buffer.from(`{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}}\\f0 ${text} ${randomBytes(6).toString('hex')}\\par}`, 'latin1');
+  return Buffer.from(
+    `{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}}\\f0 ${text} ${randomBytes(6).toString('hex')}\\par}`,
+    'latin1',
+  );
 }
 
 export { makePdf };
 
 /** One sample of each accepted patient upload type. */
-export const PATIENT_SAMPLES: ReadonlyArray<{ kind: string; mediaType: string; filename: string; make: () => Buffer }> = [
+export const PATIENT_SAMPLES: ReadonlyArray<{
+  kind: string;
+  mediaType: string;
+  filename: string;
+  make: () => Buffer;
+}> = [
   { kind: 'PDF', mediaType: 'application/pdf', filename: 'compte-rendu.pdf', make: () => makePdf() },
   { kind: 'TXT', mediaType: 'text/plain', filename: 'notes.txt', make: () => makeTxt() },
   { kind: 'RTF', mediaType: 'application/rtf', filename: 'lettre.rtf', make: () => makeRtf() },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { fixedClock } from '../../src/platform/clock.ts';
 import { createTestRuntime, seedPatient, type TestRuntime } from '../harness.ts';
 import { PASSWORD, expectApiError, signedInPatient } from './support.ts';
 
@@ -18,14 +19,22 @@ const signIn = (login: string, password: string) =>
   rt.app.inject({ method: 'POST', url: '/api/session', payload: { login, password } });
 
 /** Every patient route, with a body that passes validation so only authentication can refuse it. */
-const PROTECTED_ROUTES: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'; url: string; payload?: object }> = [
+const PROTECTED_ROUTES: Array<{
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  url: string;
+  payload?: object;
+}> = [
   { method: 'GET', url: '/api/me' },
   { method: 'GET', url: '/api/documents' },
   { method: 'POST', url: '/api/documents', payload: { title: 'x' } },
   { method: 'GET', url: '/api/documents/0190f2b4-0000-7000-8000-000000000000' },
   { method: 'GET', url: '/api/documents/0190f2b4-0000-7000-8000-000000000000/content' },
   { method: 'PATCH', url: '/api/documents/0190f2b4-0000-7000-8000-000000000000', payload: { title: 'x' } },
-  { method: 'PUT', url: '/api/documents/0190f2b4-0000-7000-8000-000000000000/read-state', payload: { read: true } },
+  {
+    method: 'PUT',
+    url: '/api/documents/0190f2b4-0000-7000-8000-000000000000/read-state',
+    payload: { read: true },
+  },
   { method: 'DELETE', url: '/api/documents/0190f2b4-0000-7000-8000-000000000000' },
   { method: 'GET', url: '/api/audit-events' },
 ];
@@ -119,8 +128,10 @@ describe('DELETE /api/session', () => {
 describe('session expiry', () => {
   it('refuses a cookie once the session has expired', async () => {
     const { cookie } = await signedInPatient(rt);
-    const clock = rt.clock as ReturnType<typeof import('../../src/platform/clock.ts').fixedClock>;
-    expect((await rt.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(200);
+    const clock = rt.clock as ReturnType<typeof fixedClock>;
+    expect((await rt.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).statusCode).toBe(
+      200,
+    );
     clock.advance(rt.config.sessionTtlHours * 3600_000 + 1000);
     try {
       const res = await rt.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
@@ -139,14 +150,23 @@ describe('the cookie gate on /api', () => {
 
   it.each(PROTECTED_ROUTES)('$method $url with a forged cookie → 401', async ({ method, url, payload }) => {
     const forged = 'carnet_session=' + Buffer.alloc(32, 7).toString('base64url');
-    const res = await rt.app.inject({ method, url, headers: { cookie: forged }, ...(payload ? { payload } : {}) });
+    const res = await rt.app.inject({
+      method,
+      url,
+      headers: { cookie: forged },
+      ...(payload ? { payload } : {}),
+    });
     expectApiError(res, 401, 'unauthenticated');
   });
 
   it('does not accept the session token anywhere but in the cookie', async () => {
     const { cookie } = await signedInPatient(rt);
     const token = cookie.slice('carnet_session='.length);
-    const res = await rt.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}` } });
+    const res = await rt.app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expectApiError(res, 401, 'unauthenticated');
   });
 });

@@ -6,7 +6,13 @@ import { expect } from 'vitest';
 import type { ProfessionalActor } from '../../src/modules/access/index.ts';
 import { ingestSubmission, type DocumentMeta } from '../../src/modules/documents/index.ts';
 import type { Patient } from '../../src/modules/identity/index.ts';
-import { makePdf, seedPatient, seedProfessional, sessionCookieFor, type TestRuntime } from '../harness.ts';
+import {
+  makePdf,
+  seedPatient,
+  sessionCookieFor,
+  type seedProfessional,
+  type TestRuntime,
+} from '../harness.ts';
 import { buildMultipart } from '../multipart.ts';
 
 /** Shared helpers of the HTTP suites: signed-in patients, professional pushes, uploads, and what was written. */
@@ -78,7 +84,11 @@ export interface UploadOptions {
 }
 
 /** POST /api/documents as multipart/form-data. */
-export function upload(app: FastifyInstance, cookie: string, options: UploadOptions): Promise<LightMyRequestResponse> {
+export function upload(
+  app: FastifyInstance,
+  cookie: string,
+  options: UploadOptions,
+): Promise<LightMyRequestResponse> {
   const { contentType, body } = buildMultipart([
     ...Object.entries(options.fields ?? {}).map(([name, value]) => ({ name, value })),
     {
@@ -97,7 +107,11 @@ export function upload(app: FastifyInstance, cookie: string, options: UploadOpti
 }
 
 /** Uploads and expects 201; returns the presented document. */
-export async function uploaded(app: FastifyInstance, cookie: string, options: UploadOptions): Promise<ApiDocument> {
+export async function uploaded(
+  app: FastifyInstance,
+  cookie: string,
+  options: UploadOptions,
+): Promise<ApiDocument> {
   const res = await upload(app, cookie, options);
   expect(res.statusCode, res.body).toBe(201);
   return res.json<ApiDocument>();
@@ -139,7 +153,10 @@ export interface ApiAuditEvent {
 export async function blobFiles(rt: TestRuntime): Promise<string[]> {
   const root = join(rt.dataDir, 'blobs');
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort();
 }
 
 export async function countDocuments(rt: TestRuntime): Promise<number> {
@@ -156,7 +173,12 @@ export async function storageSnapshot(rt: TestRuntime): Promise<{ documents: num
 }
 
 /** Asserts the API error shape `{"error":{"code","message","field?"}}` with this status and code. */
-export function expectApiError(res: LightMyRequestResponse, status: number, code: string, field?: string): void {
+export function expectApiError(
+  res: LightMyRequestResponse,
+  status: number,
+  code: string,
+  field?: string,
+): void {
   expect(res.statusCode, res.body).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   const body = res.json<Record<string, unknown>>();
@@ -170,7 +192,10 @@ export function expectApiError(res: LightMyRequestResponse, status: number, code
 }
 
 /** Audit rows straight from the table, newest last. */
-export async function auditRows(rt: TestRuntime, where: { patientId?: string | null; entityId?: string; outcome?: string } = {}) {
+export async function auditRows(
+  rt: TestRuntime,
+  where: { patientId?: string | null; entityId?: string; outcome?: 'success' | 'denied' | 'failure' } = {},
+) {
   let q = rt.ctx.rootDb.selectFrom('audit_events').selectAll();
   if (where.patientId === null) q = q.where('patient_id', 'is', null);
   else if (where.patientId) q = q.where('patient_id', '=', where.patientId);

@@ -29,7 +29,13 @@ async function loadOrDeny(
     await recordDenial(
       ctx,
       actor,
-      { patientId: null, action, entity: { type: 'DocumentReference', id } },
+      // A malformed id is audited escaped (JSON-style), so control characters such as NUL cannot
+      // make the denial itself fail to be recorded.
+      {
+        patientId: null,
+        action,
+        entity: { type: 'DocumentReference', id: isUuid(id) ? id : JSON.stringify(id).slice(1, -1) },
+      },
       'no such document',
     );
     throw new AppError('not_found', 'Not found');
@@ -53,7 +59,8 @@ export async function getDocument(ctx: Ctx, actor: Actor, id: string): Promise<D
 
 /**
  * Decrypts and returns a document's exact bytes, checking its SHA-256. A patient's first download
- * marks it read. The access is audited before any byte leaves.
+ * marks it read. The access is audited before any byte leaves. The content is opened inside the
+ * transaction, before the read mark: a file failing its integrity check leaves the document unread.
  */
 export async function downloadDocument(
   ctx: Ctx,
@@ -61,7 +68,7 @@ export async function downloadDocument(
   id: string,
 ): Promise<{ meta: DocumentMeta; content: Buffer }> {
   const found = await loadOrDeny(ctx, actor, id, 'read');
-  const row = await guarded(ctx, async (tx) => {
+  return guarded(ctx, async (tx) => {
     const grant = await requireAccess(tx, actor, {
       patientId: found.facts.patientId,
       action: 'read',
@@ -70,12 +77,27 @@ export async function downloadDocument(
       details: { download: true },
     });
     const current = reveal(grant, found);
-    if (actor.kind === 'patient' && !current.read_at) {
-      return repo.updateDocument(tx.db, grant, found, { read_at: ctx.clock.now() });
-    }
-    return current;
+    const content = await openContent(ctx, current);
+    const row =
+      actor.kind === 'patient' && !current.read_at
+        ? await repo.updateDocument(tx.db, grant, found, { read_at: ctx.clock.now() })
+        : current;
+    return { meta: toMeta(row), content };
   });
-  const blob = await ctx.blobs.get(row.blob_key);
+}
+
+/** Reads and decrypts a document's file; 500 `internal` when it is missing, altered, truncated or swapped. */
+async function openContent(ctx: Ctx, row: DocumentRow): Promise<Buffer> {
+  let blob: Buffer;
+  try {
+    blob = await ctx.blobs.get(row.blob_key);
+  } catch (err) {
+    // The store's own refusals (file missing, checksum mismatch) are integrity failures of a document
+    // that exists: answered like the others, without the store's message (it names the blob key).
+    if (!(err instanceof AppError)) throw err;
+    ctx.log.error({ documentId: row.id, reason: err.message }, 'document file missing or altered');
+    throw new AppError('internal', 'The stored document failed its integrity check');
+  }
   let content: Buffer;
   try {
     content = openDocument(ctx.masterKey, blob, row.wrapped_key, sealAad(row.patient_id, row.id));
@@ -87,7 +109,7 @@ export async function downloadDocument(
     ctx.log.error({ documentId: row.id }, 'document checksum mismatch');
     throw new AppError('internal', 'The stored document failed its integrity check');
   }
-  return { meta: toMeta(row), content };
+  return content;
 }
 
 export interface SearchQuery {

@@ -65,6 +65,18 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 };
 
+/**
+ * Basic credentials are form-urlencoded before base64 (RFC 6749 §2.3.1): '+' is a space, %XX an
+ * octet. Returns undefined for malformed escapes.
+ */
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '));
+  } catch {
+    return undefined;
+  }
+}
+
 /** OAuth2 token endpoint, client credentials grant only (RFC 6749 §4.4). Errors follow RFC 6749 §5.2. */
 export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addContentTypeParser(
@@ -84,8 +96,9 @@ export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {
       const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
       const i = decoded.indexOf(':');
       if (i > 0) {
-        clientId = decodeURIComponent(decoded.slice(0, i));
-        clientSecret = decodeURIComponent(decoded.slice(i + 1));
+        // Malformed escapes leave the credentials empty: refused below as invalid_client, not a 500.
+        clientId = formDecode(decoded.slice(0, i));
+        clientSecret = formDecode(decoded.slice(i + 1));
       }
     }
     if (body.grant_type !== 'client_credentials') {

@@ -72,7 +72,8 @@ export async function registerPatient(
     sex: input.sex,
     birthplace_code: input.birthplaceCode ?? null,
     email: input.email ?? null,
-    login: input.login ?? null,
+    // Stored as sign-in looks it up (signIn trims and lower-cases), or a mixed-case login never matches.
+    login: input.login !== undefined ? input.login.trim().toLowerCase() : null,
     password_hash: input.password ? await argonHash(input.password, ARGON) : null,
     created_at: now,
     updated_at: now,

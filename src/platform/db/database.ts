@@ -44,8 +44,27 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     };
   }
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+  // pool.end() resolves once it has asked its clients to disconnect, not once they have; pg-pool emits
+  // 'remove' when a client's end completes. close() waits for that, so nothing of ours stays connected
+  // (a database dropped right after close() would otherwise kill a client still ending: an unhandled error).
+  let connected = 0;
+  let onAllRemoved: (() => void) | undefined;
+  pool.on('connect', () => void connected++);
+  pool.on('remove', () => {
+    connected--;
+    if (connected === 0) onAllRemoved?.();
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    close: async () => {
+      const allRemoved =
+        connected === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onAllRemoved = resolve));
+      await db.destroy();
+      await allRemoved;
+    },
+  };
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */
@@ -59,6 +78,16 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * True when PostgreSQL refused a text or jsonb value it cannot store — a NUL character (SQLSTATE
+ * 22021, or 22P05 for \u0000 in jsonb), on both drivers. Such a value comes from the request.
+ * @example isUnstorableText(err) // true for an insert of 'a\u0000b'
+ */
+export function isUnstorableText(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === '22021' || code === '22P05';
 }
 
 /** True when err is a unique-constraint violation (SQLSTATE 23505), on both drivers. */
