@@ -24,6 +24,8 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
     genReqId: () => uuidv7(),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // A HEAD would run the GET handler: it must not count as a download (audit, read mark).
+    exposeHeadRoutes: false,
   });
   app.decorate('carnet', ctx);
   app.setValidatorCompiler(validatorCompiler);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -80,7 +80,12 @@ export async function createTestRuntime(
     env = { ...env, DATABASE_URL: created.url };
     handle = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 10 });
   } else {
-    handle = await openDatabase({ kind: 'pglite', dir: undefined });
+    const imagePath = process.env.CARNET_TEST_PGLITE_IMAGE;
+    handle = await openDatabase({
+      kind: 'pglite',
+      dir: undefined,
+      ...(imagePath && existsSync(imagePath) ? { image: new Blob([readFileSync(imagePath)]) } : {}),
+    });
   }
   await migrateToLatest(handle.db);
   const config = loadConfig(env);

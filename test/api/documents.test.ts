@@ -235,6 +235,18 @@ describe('one document', () => {
     expect(ids(await list(p.cookie, '?read=true'))).toEqual([pushed.id]);
   });
 
+  it('HEAD on the content is not a download: no read mark', async () => {
+    const p = await signedInPatient(rt);
+    const pushed = await pushAsProfessional(rt, pro, p.patient);
+    const res = await rt.app.inject({
+      method: 'HEAD',
+      url: `/api/documents/${pushed.id}/content`,
+      headers: { cookie: p.cookie },
+    });
+    expect(res.statusCode).toBe(404);
+    expect((await get(p.cookie, pushed.id)).read).toBe(false);
+  });
+
   it('PUT /api/documents/:id/read-state toggles the read state', async () => {
     const p = await signedInPatient(rt);
     const pushed = await pushAsProfessional(rt, pro, p.patient);

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha1Base64, sha256 } from '../../src/platform/crypto.ts';
 import { createTestRuntime, type TestRuntime } from '../harness.ts';
 import { makePdf } from './files.ts';
-import { expectApiError, signedInPatient, uploaded, type ApiDocument, type ApiPatient } from './support.ts';
+import {
+  auditRows,
+  expectApiError,
+  signedInPatient,
+  uploaded,
+  type ApiDocument,
+  type ApiPatient,
+} from './support.ts';
 
 /**
  * Encryption at rest, seen from outside: the blob store holds only ciphertext, and any change to a
@@ -59,6 +66,11 @@ async function expectIntegrityFailure(owner: ApiPatient, doc: ApiDocument): Prom
     headers: { cookie: owner.cookie },
   });
   expect(meta.json<ApiDocument>().read).toBe(false);
+  // The refused download is on the trail as a failed read, not silently lost with the rollback.
+  const failures = await auditRows(rt, { entityId: doc.id, outcome: 'failure' });
+  expect(
+    failures.some((r) => r.action === 'read' && r.entity_type === 'Binary' && r.reason === 'internal'),
+  ).toBe(true);
 }
 
 describe('the stored file', () => {

@@ -131,6 +131,30 @@ describe("patient A on patient B's documents", () => {
   });
 });
 
+describe("another person's attempt in the history", () => {
+  it('is shown to the owner without naming who tried', async () => {
+    const probe = await rt.app.inject({
+      method: 'GET',
+      url: `/api/documents/${bOwn.id}`,
+      headers: { cookie: a.cookie },
+    });
+    expect(probe.statusCode).toBe(404);
+    const res = await rt.app.inject({
+      method: 'GET',
+      url: '/api/audit-events?limit=200',
+      headers: { cookie: b.cookie },
+    });
+    const attempts = res
+      .json<{ items: ApiAuditEvent[] }>()
+      .items.filter((e) => e.entity.id === bOwn.id && e.outcome === 'denied');
+    expect(attempts.length).toBeGreaterThan(0);
+    for (const e of attempts) {
+      expect(e.actor).toEqual({ kind: 'patient', display: 'Une autre personne', id: null });
+      expect(JSON.stringify(e)).not.toContain(a.patient.id);
+    }
+  });
+});
+
 describe('refusals that the person may know about', () => {
   it.each(['PATCH', 'DELETE'] as const)(
     "%s on a professional's document is a 403 with its reason, and a denial on the trail",

@@ -43,7 +43,11 @@ export const historyRoutes: FastifyPluginAsyncZod = async (app) => {
         items: page.items.map((e) => ({
           id: e.id,
           at: e.recordedAt.toISOString(),
-          actor: { kind: e.actor.kind, display: e.actor.display, id: e.actor.id },
+          // Someone else's attempt on this record is shown, but not who they are: their identity is theirs.
+          actor:
+            e.actor.kind === 'patient' && e.actor.id !== actor.patientId
+              ? { kind: 'patient', display: 'Une autre personne', id: null }
+              : { kind: e.actor.kind, display: e.actor.display, id: e.actor.id },
           action: e.action,
           entity: e.entity,
           outcome: e.outcome,

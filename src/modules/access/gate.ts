@@ -95,7 +95,9 @@ export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): P
       decision.visible,
     );
   }
-  await recordAuditEvent(ctx.db, { ...base, outcome: 'success', basis: decision.basis, reason: null });
+  const event: NewAuditEvent = { ...base, outcome: 'success', basis: decision.basis, reason: null };
+  await recordAuditEvent(ctx.db, event);
+  allowedIn.get(ctx.db)?.push(event);
   return {
     patientId: req.patientId,
     action: req.action,
@@ -128,16 +130,32 @@ export function wouldAllow(actor: Actor, req: AccessRequest): boolean {
  * survives it) and turned into 404 — or 403 with the reason where the actor may see the item.
  */
 export async function guarded<T>(ctx: Ctx, fn: (tx: Ctx) => Promise<T>): Promise<T> {
+  const allowed: NewAuditEvent[] = [];
   try {
-    return await ctx.rootDb.transaction().execute((tx) => fn({ ...ctx, db: tx }));
+    return await ctx.rootDb.transaction().execute((tx) => {
+      allowedIn.set(tx, allowed);
+      return fn({ ...ctx, db: tx });
+    });
   } catch (err) {
     if (err instanceof AccessDenied) {
       await recordAuditEvent(ctx.rootDb, err.event);
       throw err.visible ? new AppError('forbidden', err.message) : new AppError('not_found', 'Not found');
     }
+    // The action was allowed but failed and rolled back with its audit events: record the
+    // attempt as a failure, so the history still shows it (e.g. a download that failed its
+    // integrity check). Best effort: the original error is what the caller must see.
+    const code = err instanceof AppError ? err.code : 'internal';
+    for (const event of allowed) {
+      await recordAuditEvent(ctx.rootDb, { ...event, outcome: 'failure', reason: code }).catch((e: unknown) =>
+        ctx.log.error({ err: e }, 'could not record a failed action'),
+      );
+    }
     throw err;
   }
 }
+
+/** Success events written in each open guarded() transaction, to re-record as failures on rollback. */
+const allowedIn = new WeakMap<object, NewAuditEvent[]>();
 
 /** Records a denial that happened before any item could be named (e.g. an unknown patient). */
 export async function recordDenial(

@@ -11,7 +11,12 @@ export type Tx = Transaction<Database>;
 export type Queryable = Db | Tx;
 
 export type DatabaseOptions =
-  | { kind: 'pglite'; dir: string | undefined /* undefined: in memory */ }
+  | {
+      kind: 'pglite';
+      dir: string | undefined /* undefined: in memory */;
+      /** A data-directory image (PGlite dumpDataDir) to start from, e.g. an already-migrated schema. */
+      image?: Blob;
+    }
   | { kind: 'postgres'; url: string; poolSize: number };
 
 export interface DatabaseHandle {
@@ -32,9 +37,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (options.kind === 'pglite') {
     const pglite = await PGlite.create(options.dir ?? 'memory://', {
       parsers: { 1082: (v: string) => v },
+      ...(options.image ? { loadDataDir: options.image } : {}),
     });
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-    return {
+    const handle: DatabaseHandle = {
       db,
       kind: 'pglite',
       close: async () => {
@@ -42,6 +48,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
         if (!pglite.closed) await pglite.close();
       },
     };
+    pglites.set(handle, pglite);
+    return handle;
   }
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
   // pool.end() resolves once it has asked its clients to disconnect, not once they have; pg-pool emits
@@ -65,6 +73,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       await allRemoved;
     },
   };
+}
+
+/** Dumps an in-memory PGlite database as an image that openDatabase({ image }) can start from. */
+export async function dumpPgliteImage(handle: DatabaseHandle): Promise<Blob> {
+  const pglite = await getPglite(handle);
+  return pglite.dumpDataDir('none');
+}
+
+const pglites = new WeakMap<DatabaseHandle, PGlite>();
+async function getPglite(handle: DatabaseHandle): Promise<PGlite> {
+  const p = pglites.get(handle);
+  if (!p) throw new Error('not a PGlite database');
+  return p;
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */
