@@ -51,8 +51,11 @@ export function decide(actor: Actor, req: AccessRequest): Decision {
       return decideForPatient(actor.patientId, req);
     case 'professional':
       return decideForProfessional(actor.professionalId, req);
+    case 'representative':
+    case 'app':
+    case 'operator':
     case 'system':
-      return { allow: false, reason: 'system actors have no access to health data', visible: false };
+      return { allow: false, reason: `${actor.kind} actors have no access in this version`, visible: false };
   }
 }
 

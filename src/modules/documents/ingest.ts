@@ -85,8 +85,11 @@ function authorOf(actor: Actor): {
       };
     case 'patient':
       return { source: 'patient', professionalId: null, organizationId: null, display: actor.display };
+    case 'representative':
+    case 'app':
+    case 'operator':
     case 'system':
-      throw new AppError('forbidden', 'System actors do not add documents');
+      throw new AppError('forbidden', `${actor.kind} actors do not add documents in this version`);
   }
 }
 
