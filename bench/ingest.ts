@@ -59,14 +59,25 @@ async function send(pool: Pool, doc: Prebuilt): Promise<Outcome> {
     });
     const text = await res.body.text();
     const ms = performance.now() - started;
-    return res.statusCode === 201 ? { status: 201, ms } : { status: res.statusCode, ms, error: text.slice(0, 500) };
+    return res.statusCode === 201
+      ? { status: 201, ms }
+      : { status: res.statusCode, ms, error: text.slice(0, 500) };
   } catch (err) {
-    return { status: 0, ms: performance.now() - started, error: err instanceof Error ? err.message : String(err) };
+    return {
+      status: 0,
+      ms: performance.now() - started,
+      error: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
 /** Sends every document with `concurrency` workers; latencies in send order of completion. */
-async function sendAll(pool: Pool, docs: Prebuilt[], concurrency: number, onDone: () => void): Promise<{ outcomes: Outcome[]; seconds: number }> {
+async function sendAll(
+  pool: Pool,
+  docs: Prebuilt[],
+  concurrency: number,
+  onDone: () => void,
+): Promise<{ outcomes: Outcome[]; seconds: number }> {
   const outcomes: Outcome[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -85,7 +96,9 @@ function failIfErrors(phase: string, outcomes: Outcome[]): void {
   const failed = outcomes.filter((o) => o.status !== 201);
   if (failed.length === 0) return;
   const sample = failed.slice(0, 3).map((o) => `  HTTP ${o.status}: ${o.error ?? ''}`);
-  throw new Error(`${phase}: ${failed.length} of ${outcomes.length} publications failed\n${sample.join('\n')}`);
+  throw new Error(
+    `${phase}: ${failed.length} of ${outcomes.length} publications failed\n${sample.join('\n')}`,
+  );
 }
 
 async function prebuild(
@@ -98,7 +111,11 @@ async function prebuild(
   const out: Prebuilt[] = [];
   for (let i = 0; i < count; i++) {
     const patient = patients[i % patients.length] as { ins: string; insOid: string };
-    const resource = documentReference({ masterIdentifier: `urn:oid:${oidPrefix}.${i + 1}`, patient, pdf: makePdf(size, `Bench document ${i + 1}`) });
+    const resource = documentReference({
+      masterIdentifier: `urn:oid:${oidPrefix}.${i + 1}`,
+      patient,
+      pdf: makePdf(size, `Bench document ${i + 1}`),
+    });
     out.push({ body: Buffer.from(JSON.stringify(resource)), token: tokens[i % tokens.length] as string });
   }
   return out;
@@ -116,7 +133,8 @@ export async function run(args: string[]): Promise<void> {
 
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanUp = async (): Promise<void> => {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((err: unknown) => note(`cleanup: ${String(err)}`));
+    for (const c of cleanups.reverse())
+      await Promise.resolve(c()).catch((err: unknown) => note(`cleanup: ${String(err)}`));
     cleanups.length = 0;
   };
   const onSignal = (): void => void cleanUp().finally(() => process.exit(130));
@@ -126,7 +144,11 @@ export async function run(args: string[]): Promise<void> {
   try {
     const dataDir = mkdtempSync(join(tmpdir(), 'carnet-bench-'));
     cleanups.push(() => removeDir(dataDir));
-    const env: Record<string, string> = { LOG_LEVEL: 'warn', CARNET_DEMO: 'true', CARNET_TOKEN_TTL_SECONDS: '3600' };
+    const env: Record<string, string> = {
+      LOG_LEVEL: 'warn',
+      CARNET_DEMO: 'true',
+      CARNET_TOKEN_TTL_SECONDS: '3600',
+    };
     if (process.env.CARNET_BLOB_FSYNC) env.CARNET_BLOB_FSYNC = process.env.CARNET_BLOB_FSYNC;
     let databaseUrl: string | undefined;
     let databaseName: string | undefined;
@@ -138,9 +160,13 @@ export async function run(args: string[]): Promise<void> {
       Object.assign(env, { DATABASE_URL: scratch.url, CARNET_MASTER_KEY: randomMasterKey() });
     }
     // The server's own default (config.ts): fsync with PostgreSQL, not with PGlite.
-    const fsync = env.CARNET_BLOB_FSYNC ? ['true', '1', 'yes'].includes(env.CARNET_BLOB_FSYNC) : backend === 'postgres';
+    const fsync = env.CARNET_BLOB_FSYNC
+      ? ['true', '1', 'yes'].includes(env.CARNET_BLOB_FSYNC)
+      : backend === 'postgres';
     if (profileDir) mkdirSync(profileDir, { recursive: true });
-    note(`ingest: backend ${backend}, ${docs} docs of ${size} bytes, concurrency ${concurrency}, blob fsync ${fsync}`);
+    note(
+      `ingest: backend ${backend}, ${docs} docs of ${size} bytes, concurrency ${concurrency}, blob fsync ${fsync}`,
+    );
 
     const server: ServerProcess = await startServer({
       dataDir,
@@ -150,14 +176,20 @@ export async function run(args: string[]): Promise<void> {
     });
     cleanups.push(() => server.kill9().then(() => undefined));
     const demo = readDemo(dataDir);
-    const tokens = await Promise.all(demo.professionals.map((p) => fetchToken(server.url, p.clientId, p.clientSecret)));
-    note(`server up at ${server.url} (pid ${server.pid}); ${tokens.length} professional tokens, ${demo.patients.length} patients`);
+    const tokens = await Promise.all(
+      demo.professionals.map((p) => fetchToken(server.url, p.clientId, p.clientSecret)),
+    );
+    note(
+      `server up at ${server.url} (pid ${server.pid}); ${tokens.length} professional tokens, ${demo.patients.length} patients`,
+    );
 
     const oid = runOidPrefix();
     const t0 = performance.now();
     const warm = await prebuild(warmup, size, `${oid}.1`, demo.patients, tokens);
     const measured = await prebuild(docs, size, `${oid}.2`, demo.patients, tokens);
-    note(`built ${warmup + docs} request bodies (${round((measured[0]?.body.length ?? 0) / 1024)} KiB each) in ${round((performance.now() - t0) / 1000, 2)} s`);
+    note(
+      `built ${warmup + docs} request bodies (${round((measured[0]?.body.length ?? 0) / 1024)} KiB each) in ${round((performance.now() - t0) / 1000, 2)} s`,
+    );
 
     const pool = new Pool(server.url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
     cleanups.push(() => pool.destroy());
@@ -167,8 +199,16 @@ export async function run(args: string[]): Promise<void> {
       bar.done();
       failIfErrors('warm-up', w.outcomes);
     }
-    note(`load average before the measured run: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    const groups: CpuGroups = { pids: { server: server.pid }, self: true, ...(databaseName ? { postgresDatabase: databaseName } : {}) };
+    note(
+      `load average before the measured run: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    const groups: CpuGroups = {
+      pids: { server: server.pid },
+      self: true,
+      ...(databaseName ? { postgresDatabase: databaseName } : {}),
+    };
     const cpuBefore = cpuSnapshot(groups);
     const bar = progressBar('ingest ', docs);
     const m = await sendAll(pool, measured, concurrency, () => bar.tick());
@@ -177,7 +217,9 @@ export async function run(args: string[]): Promise<void> {
     failIfErrors('ingest', m.outcomes);
     const latencies = m.outcomes.map((o) => o.ms).sort((a, b) => a - b);
     const docsPerS = docs / m.seconds;
-    note(`ingest: ${round(docsPerS)} docs/s, p50 ${round(percentile(latencies, 50), 2)} ms, p99 ${round(percentile(latencies, 99), 2)} ms, max ${round(latencies.at(-1) ?? 0, 2)} ms`);
+    note(
+      `ingest: ${round(docsPerS)} docs/s, p50 ${round(percentile(latencies, 50), 2)} ms, p99 ${round(percentile(latencies, 99), 2)} ms, max ${round(latencies.at(-1) ?? 0, 2)} ms`,
+    );
 
     await pool.close();
     const status = await server.stop();
@@ -199,13 +241,19 @@ export async function run(args: string[]): Promise<void> {
     cleanups.push(() => removeDir(floorDir));
     const floorBase = { db, patientId: patient.id, blobDir: floorDir, size, concurrency, fsync };
     if (warmup > 0) await runFloor({ ...floorBase, docs: warmup });
-    const floorGroups: CpuGroups = { pids: {}, self: true, ...(databaseName ? { postgresDatabase: databaseName } : {}) };
+    const floorGroups: CpuGroups = {
+      pids: {},
+      self: true,
+      ...(databaseName ? { postgresDatabase: databaseName } : {}),
+    };
     const floorCpuBefore = cpuSnapshot(floorGroups);
     const floorBar = progressBar('floor  ', docs);
     const floor = await runFloor({ ...floorBase, docs, onDone: () => floorBar.tick() });
     floorBar.done();
     note(describeCpu(floorCpuBefore, cpuSnapshot(floorGroups), docs));
-    note(`floor: ${round(floor.docsPerSecond)} docs/s; server at ${round((100 * docsPerS) / floor.docsPerSecond)} % of the floor`);
+    note(
+      `floor: ${round(floor.docsPerSecond)} docs/s; server at ${round((100 * docsPerS) / floor.docsPerSecond)} % of the floor`,
+    );
 
     await cleanUp();
     const result = {

@@ -20,7 +20,10 @@ export type { DemoFile } from '../src/demo.ts';
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
 /** PostgreSQL server used by tests and benchmarks (no database name, no trailing slash). */
-export const PG_SERVER_URL = (process.env.CARNET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
+export const PG_SERVER_URL = (process.env.CARNET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(
+  /\/$/,
+  '',
+);
 
 export interface ExitStatus {
   code: number | null;
@@ -113,7 +116,11 @@ export function spawnServer(env: Record<string, string>, nodeArgs: string[] = []
   return { child, pid: child.pid ?? -1, exited, output: () => out };
 }
 
-async function waitHealthy(url: string, spawned: SpawnedServer, timeoutMs: number): Promise<'up' | 'exited' | 'timeout'> {
+async function waitHealthy(
+  url: string,
+  spawned: SpawnedServer,
+  timeoutMs: number,
+): Promise<'up' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void spawned.exited.then(() => (exited = true));
@@ -148,7 +155,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'carnet-server-'));
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.env, CARNET_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' };
+    const env: Record<string, string> = {
+      LOG_LEVEL: 'warn',
+      ...options.env,
+      CARNET_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    };
     const spawned = spawnServer(env, options.nodeArgs);
     const url = `http://127.0.0.1:${port}`;
     const result = await waitHealthy(url, spawned, options.timeoutMs ?? 30_000);
@@ -156,7 +169,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       if (isRunning(spawned.child)) spawned.child.kill('SIGKILL');
       const status = await spawned.exited;
       if (attempt < 3 && /EADDRINUSE/.test(spawned.output())) continue;
-      const why = result === 'timeout' ? 'did not become healthy in time' : `exited (code ${status.code}, signal ${status.signal})`;
+      const why =
+        result === 'timeout'
+          ? 'did not become healthy in time'
+          : `exited (code ${status.code}, signal ${status.signal})`;
       throw new Error(`Carnet server ${why}. Output:\n${spawned.output()}`);
     }
     const kill9 = async (): Promise<ExitStatus> => {
@@ -198,10 +214,15 @@ export async function fetchToken(url: string, clientId: string, clientSecret: st
   const res = await fetch(`${url}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }).toString(),
   });
   const body = (await res.json()) as { access_token?: string };
-  if (res.status !== 200 || !body.access_token) throw new Error(`token for ${clientId}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || !body.access_token)
+    throw new Error(`token for ${clientId}: HTTP ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
 }
 
@@ -230,7 +251,10 @@ export interface ScratchDatabase {
  * out any connection left by a killed server).
  * @example const db = await createScratchDatabase(); … await db.drop();
  */
-export async function createScratchDatabase(prefix = 'carnet_proc', serverUrl: string = PG_SERVER_URL): Promise<ScratchDatabase> {
+export async function createScratchDatabase(
+  prefix = 'carnet_proc',
+  serverUrl: string = PG_SERVER_URL,
+): Promise<ScratchDatabase> {
   const name = `${prefix}_${Date.now()}_${randomBytes(4).toString('hex')}`;
   const admin = async (statement: string): Promise<void> => {
     const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
@@ -242,7 +266,11 @@ export async function createScratchDatabase(prefix = 'carnet_proc', serverUrl: s
     }
   };
   await admin(`create database ${name}`);
-  return { name, url: `${serverUrl}/${name}`, drop: () => admin(`drop database if exists ${name} with (force)`) };
+  return {
+    name,
+    url: `${serverUrl}/${name}`,
+    drop: () => admin(`drop database if exists ${name} with (force)`),
+  };
 }
 
 /** A random 32-byte master key, base64 (what CARNET_MASTER_KEY expects). */

@@ -14,7 +14,8 @@ export function parseOptions(args: string[], known: readonly string[]): Record<s
     const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg);
     if (!m) throw new Error(`Unexpected argument ${JSON.stringify(arg)} (options look like --name value)`);
     const key = m[1] as string;
-    if (!known.includes(key)) throw new Error(`Unknown option --${key} (known: ${known.map((k) => `--${k}`).join(', ')})`);
+    if (!known.includes(key))
+      throw new Error(`Unknown option --${key} (known: ${known.map((k) => `--${k}`).join(', ')})`);
     const value = m[2] ?? args[++i];
     if (value === undefined) throw new Error(`Option --${key} needs a value`);
     out[key] = value;
@@ -30,7 +31,8 @@ export function intOption(options: Record<string, string>, key: string, fallback
   const raw = options[key];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${key} must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${key} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 

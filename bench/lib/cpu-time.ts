@@ -38,7 +38,10 @@ function postgresPids(database: string): number[] {
       continue;
     }
     if (!title.startsWith('postgres: ')) continue;
-    if (title.includes(` ${database} `) || /^postgres: (.*: )?(walwriter|checkpointer|background writer) *$/.test(title)) {
+    if (
+      title.includes(` ${database} `) ||
+      /^postgres: (.*: )?(walwriter|checkpointer|background writer) *$/.test(title)
+    ) {
       pids.push(Number(e));
     }
   }

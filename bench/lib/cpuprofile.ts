@@ -45,7 +45,10 @@ function frameName(n: ProfileNode): string {
 
 function table(title: string, totals: Map<string, number>, totalMs: number, top: number): string {
   const rows = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-  const lines = rows.map(([k, ms]) => `  ${((100 * ms) / totalMs).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(7)} ms  ${k}`);
+  const lines = rows.map(
+    ([k, ms]) =>
+      `  ${((100 * ms) / totalMs).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(7)} ms  ${k}`,
+  );
   return `${title}\n${lines.join('\n')}`;
 }
 
@@ -69,7 +72,8 @@ export function summariseCpuProfiles(dir: string, options: SummaryOptions = {}):
     for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const stackOf = (node: ProfileNode): ProfileNode[] => {
       const out: ProfileNode[] = [];
-      for (let cur: ProfileNode | undefined = node; cur; cur = byId.get(parent.get(cur.id) ?? -1)) out.push(cur);
+      for (let cur: ProfileNode | undefined = node; cur; cur = byId.get(parent.get(cur.id) ?? -1))
+        out.push(cur);
       return out;
     };
     let started = options.from === undefined;

@@ -84,15 +84,57 @@ export interface FloorOptions {
 }
 
 const DOCUMENT_COLUMNS = [
-  'patient_id', 'id', 'master_identifier', 'status', 'source', 'type_system', 'type_code', 'type_display', 'class_code',
-  'category', 'title', 'document_date', 'created_at', 'updated_at', 'author_professional_id', 'author_organization_id',
-  'author_display', 'media_type', 'format_code', 'language', 'size', 'sha256', 'sha1', 'blob_key', 'key_id', 'wrapped_key',
-  'confidentiality', 'replaces_id', 'submission_set_id', 'read_at', 'extra',
+  'patient_id',
+  'id',
+  'master_identifier',
+  'status',
+  'source',
+  'type_system',
+  'type_code',
+  'type_display',
+  'class_code',
+  'category',
+  'title',
+  'document_date',
+  'created_at',
+  'updated_at',
+  'author_professional_id',
+  'author_organization_id',
+  'author_display',
+  'media_type',
+  'format_code',
+  'language',
+  'size',
+  'sha256',
+  'sha1',
+  'blob_key',
+  'key_id',
+  'wrapped_key',
+  'confidentiality',
+  'replaces_id',
+  'submission_set_id',
+  'read_at',
+  'extra',
 ] as const;
 
 const AUDIT_COLUMNS = [
-  'id', 'patient_id', 'recorded_at', 'actor_kind', 'actor_id', 'actor_display', 'on_behalf_of', 'organization_id',
-  'client_id', 'action', 'entity_type', 'entity_id', 'outcome', 'basis', 'reason', 'request_id', 'details',
+  'id',
+  'patient_id',
+  'recorded_at',
+  'actor_kind',
+  'actor_id',
+  'actor_display',
+  'on_behalf_of',
+  'organization_id',
+  'client_id',
+  'action',
+  'entity_type',
+  'entity_id',
+  'outcome',
+  'basis',
+  'reason',
+  'request_id',
+  'details',
 ] as const;
 
 const placeholders = (n: number): string => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
@@ -109,7 +151,12 @@ const SHA256 = randomBytes(32);
 const SHA1 = randomBytes(20).toString('base64');
 const WRAPPED_KEY = randomBytes(61);
 
-function statementsFor(patientId: string, docId: string, seq: number, size: number): Array<{ text: string; values: unknown[] }> {
+function statementsFor(
+  patientId: string,
+  docId: string,
+  seq: number,
+  size: number,
+): Array<{ text: string; values: unknown[] }> {
   const now = new Date();
   const doc: Record<(typeof DOCUMENT_COLUMNS)[number], unknown> = {
     patient_id: patientId,

@@ -33,13 +33,16 @@ export async function presentDocuments(
   ctx: Ctx,
   metas: DocumentMeta[],
   known?: Patient,
+  knownAuthor?: ProfessionalActor,
 ): Promise<FhirResource[]> {
   const proIds = [
     ...new Set(metas.flatMap((m) => (m.author.professionalId ? [m.author.professionalId] : []))),
   ];
-  const rppsById = new Map(
-    (proIds.length ? await listProfessionals(ctx, proIds) : []).map((p) => [p.id, p.rpps]),
-  );
+  // A publisher's own documents need no lookup: the actor carries its RPPS (saves a round trip).
+  const rppsById =
+    knownAuthor && proIds.every((id) => id === knownAuthor.professionalId)
+      ? new Map([[knownAuthor.professionalId, knownAuthor.rpps]])
+      : new Map((proIds.length ? await listProfessionals(ctx, proIds) : []).map((p) => [p.id, p.rpps]));
   const patients = new Map<string, InsRef>(known ? [[known.id, known.ins]] : []);
   for (const m of metas) {
     if (patients.has(m.patientId)) continue;
@@ -93,7 +96,7 @@ export async function publishDocumentReference(
   }
   const stored = result.documents[0];
   if (!stored) throw new AppError('internal', 'ingestion returned no document');
-  const [resource] = await presentDocuments(ctx, [stored.meta], patient);
+  const [resource] = await presentDocuments(ctx, [stored.meta], patient, actor);
   return {
     created: stored.created,
     resource: resource as FhirResource,

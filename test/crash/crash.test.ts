@@ -9,7 +9,8 @@
  *
  * PGlite by default; PostgreSQL when CARNET_TEST_DB=postgres (a fresh database per run).
  */
-import { mkdtempSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,13 @@ import {
   type ScratchDatabase,
   type ServerProcess,
 } from '../server-process.ts';
-import { masterIdentifierOf, publish, readBinary, readDocumentReference, searchAllDocuments } from './fhir-client.ts';
+import {
+  masterIdentifierOf,
+  publish,
+  readBinary,
+  readDocumentReference,
+  searchAllDocuments,
+} from './fhir-client.ts';
 import { listDocumentFiles, readDocumentRows } from './storage.ts';
 
 const backend = process.env.CARNET_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
@@ -46,7 +53,11 @@ afterAll(async () => {
 });
 
 /** A data directory and, on PostgreSQL, a fresh database; both removed after the file. */
-async function freshTarget(): Promise<{ dataDir: string; env: Record<string, string>; db?: ScratchDatabase }> {
+async function freshTarget(): Promise<{
+  dataDir: string;
+  env: Record<string, string>;
+  db?: ScratchDatabase;
+}> {
   const dataDir = mkdtempSync(join(tmpdir(), 'carnet-crash-'));
   cleanups.push(() => removeDir(dataDir));
   const env: Record<string, string> = { LOG_LEVEL: 'warn', CARNET_DEMO: 'true' };
@@ -111,7 +122,11 @@ describe(`crash consistency of ingestion (${backend})`, () => {
     const docs: BurstDoc[] = Array.from({ length: BURST }, (_, i) => {
       const masterIdentifier = `urn:oid:${oid}.${i + 1}`;
       const pdf = makePdf(DOC_SIZE, `Crash test ${i + 1}`);
-      return { masterIdentifier, pdf, body: JSON.stringify(documentReference({ masterIdentifier, patient, pdf })) };
+      return {
+        masterIdentifier,
+        pdf,
+        body: JSON.stringify(documentReference({ masterIdentifier, patient, pdf })),
+      };
     });
     const byMaster = new Map(docs.map((d) => [d.masterIdentifier, d]));
 
@@ -121,11 +136,19 @@ describe(`crash consistency of ingestion (${backend})`, () => {
     expect(acked.size).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
     expect(sent).toBeLessThan(BURST); // the kill did land mid-burst
     const afterKill = listDocumentFiles(join(dataDir, 'blobs'));
+    // Whether the kill left orphans is a matter of timing: plant one, and a temporary file, to be sure.
+    const patientDir = afterKill.documents[0]?.split('/')[0] as string;
+    const planted = [
+      `${patientDir}/${randomUUID()}`,
+      `${patientDir}/.${randomUUID()}.tmp-${randomBytes(8).toString('hex')}`,
+    ];
+    for (const f of planted) writeFileSync(join(dataDir, 'blobs', 'docs', f), randomBytes(64));
 
     // Restart on the same data: the lock left by the killed process is taken over.
     const second = await start(dataDir, env);
     const afterRestart = listDocumentFiles(join(dataDir, 'blobs'));
     expect(afterRestart.temporary).toEqual([]);
+    for (const f of planted) expect(existsSync(join(dataDir, 'blobs', 'docs', f)), `${f} swept`).toBe(false);
     const token2 = await fetchToken(second.url, author.clientId, author.clientSecret);
 
     for (const [masterIdentifier, id] of acked) {
@@ -134,7 +157,9 @@ describe(`crash consistency of ingestion (${backend})`, () => {
       expect(masterIdentifierOf(read.resource)).toBe(masterIdentifier);
       const binary = await readBinary(second.url, token2, id, 'application/pdf');
       expect(binary.status, `Binary/${id}`).toBe(200);
-      expect(binary.bytes.equals((byMaster.get(masterIdentifier) as BurstDoc).pdf), `bytes of ${id}`).toBe(true);
+      expect(binary.bytes.equals((byMaster.get(masterIdentifier) as BurstDoc).pdf), `bytes of ${id}`).toBe(
+        true,
+      );
     }
 
     // Every document of the burst again, acknowledged or not: same id for the acknowledged ones.
@@ -145,19 +170,25 @@ describe(`crash consistency of ingestion (${backend})`, () => {
         while (cursor < docs.length) {
           const doc = docs[cursor++] as BurstDoc;
           const outcome = await publish(second.url, token2, doc.body);
-          expect([200, 201], `re-send ${doc.masterIdentifier}: ${outcome.text.slice(0, 300)}`).toContain(outcome.status);
+          expect([200, 201], `re-send ${doc.masterIdentifier}: ${outcome.text.slice(0, 300)}`).toContain(
+            outcome.status,
+          );
           resent.set(doc.masterIdentifier, outcome.id ?? '');
         }
       }),
     );
     for (const [masterIdentifier, id] of acked) expect(resent.get(masterIdentifier)).toBe(id);
     const found = await searchAllDocuments(second.url, token2, `urn:oid:${patient.insOid}|${patient.ins}`);
-    const ours = found.map(masterIdentifierOf).filter((m): m is string => m?.startsWith(`urn:oid:${oid}.`) === true);
+    const ours = found
+      .map(masterIdentifierOf)
+      .filter((m): m is string => m?.startsWith(`urn:oid:${oid}.`) === true);
     expect(ours.length).toBe(BURST);
     expect(new Set(ours).size).toBe(BURST);
 
     expect(await second.stop()).toEqual({ code: 0, signal: null });
-    const rows = await readDocumentRows(db ? { kind: 'postgres', url: db.url } : { kind: 'pglite', dir: join(dataDir, 'db') });
+    const rows = await readDocumentRows(
+      db ? { kind: 'postgres', url: db.url } : { kind: 'pglite', dir: join(dataDir, 'db') },
+    );
     const rowKeys = new Set(rows.map((r) => `${r.patient_id}/${r.id}`));
     const atEnd = listDocumentFiles(join(dataDir, 'blobs'));
     // No file without a row: not right after the restart's sweep, not at the end.
@@ -176,7 +207,7 @@ describe(`crash consistency of ingestion (${backend})`, () => {
     const orphansSwept = afterKill.documents.filter((f) => !rowKeys.has(f)).length;
     console.info(
       `[crash ${backend}] sent ${sent}/${BURST}, acknowledged ${acked.size}; after the kill: ${afterKill.documents.length} files ` +
-        `(${orphansSwept} orphans, ${afterKill.temporary.length} temporary), swept at restart`,
+        `(${orphansSwept} orphans, ${afterKill.temporary.length} temporary, plus 2 planted), swept at restart`,
     );
   }, 55_000);
 

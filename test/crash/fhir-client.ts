@@ -26,7 +26,12 @@ function idFrom(text: string, location: string | null): string | undefined {
  * POST /fhir/R4/DocumentReference. Rejects when the connection fails (e.g. the server was killed).
  * @example const { status, id } = await publish(url, token, JSON.stringify(resource));
  */
-export async function publish(url: string, token: string, body: string, timeoutMs = 15_000): Promise<PublishOutcome> {
+export async function publish(
+  url: string,
+  token: string,
+  body: string,
+  timeoutMs = 15_000,
+): Promise<PublishOutcome> {
   const res = await fetch(`${url}/fhir/R4/DocumentReference`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': FHIR_JSON, accept: FHIR_JSON },
@@ -42,8 +47,14 @@ export async function publish(url: string, token: string, body: string, timeoutM
  * GET /fhir/R4/DocumentReference/<id>.
  * @example const { status, resource } = await readDocumentReference(url, token, id);
  */
-export async function readDocumentReference(url: string, token: string, id: string): Promise<{ status: number; resource: Record<string, unknown> }> {
-  const res = await fetch(`${url}/fhir/R4/DocumentReference/${id}`, { headers: { authorization: `Bearer ${token}`, accept: FHIR_JSON } });
+export async function readDocumentReference(
+  url: string,
+  token: string,
+  id: string,
+): Promise<{ status: number; resource: Record<string, unknown> }> {
+  const res = await fetch(`${url}/fhir/R4/DocumentReference/${id}`, {
+    headers: { authorization: `Bearer ${token}`, accept: FHIR_JSON },
+  });
   return { status: res.status, resource: (await res.json()) as Record<string, unknown> };
 }
 
@@ -52,8 +63,15 @@ export async function readDocumentReference(url: string, token: string, id: stri
  * decoded too, so either style of server yields the raw bytes.
  * @example const { status, bytes } = await readBinary(url, token, id, 'application/pdf');
  */
-export async function readBinary(url: string, token: string, id: string, mediaType: string): Promise<{ status: number; bytes: Buffer }> {
-  const res = await fetch(`${url}/fhir/R4/Binary/${id}`, { headers: { authorization: `Bearer ${token}`, accept: mediaType } });
+export async function readBinary(
+  url: string,
+  token: string,
+  id: string,
+  mediaType: string,
+): Promise<{ status: number; bytes: Buffer }> {
+  const res = await fetch(`${url}/fhir/R4/Binary/${id}`, {
+    headers: { authorization: `Bearer ${token}`, accept: mediaType },
+  });
   const raw = Buffer.from(await res.arrayBuffer());
   if (res.status === 200 && (res.headers.get('content-type') ?? '').startsWith(FHIR_JSON)) {
     const resource = JSON.parse(raw.toString('utf8')) as { resourceType?: string; data?: string };
@@ -74,14 +92,21 @@ interface Bundle {
  * Every DocumentReference of a patient visible to the token's owner, following `next` links.
  * @example const docs = await searchAllDocuments(url, token, `urn:oid:${oid}|${ins}`);
  */
-export async function searchAllDocuments(url: string, token: string, insToken: string): Promise<Array<Record<string, unknown>>> {
+export async function searchAllDocuments(
+  url: string,
+  token: string,
+  insToken: string,
+): Promise<Array<Record<string, unknown>>> {
   const found: Array<Record<string, unknown>> = [];
-  let next: string | undefined = `${url}/fhir/R4/DocumentReference?${new URLSearchParams({ 'patient.identifier': insToken, _count: '100' })}`;
+  const query = new URLSearchParams({ 'patient.identifier': insToken, _count: '100' }).toString();
+  let next: string | undefined = `${url}/fhir/R4/DocumentReference?${query}`;
   for (let page = 0; next && page < 1000; page++) {
     const res = await fetch(next, { headers: { authorization: `Bearer ${token}`, accept: FHIR_JSON } });
     const bundle = (await res.json()) as Bundle;
-    if (res.status !== 200 || bundle.resourceType !== 'Bundle') throw new Error(`search: HTTP ${res.status} ${JSON.stringify(bundle).slice(0, 500)}`);
-    for (const e of bundle.entry ?? []) if (e.resource?.resourceType === 'DocumentReference') found.push(e.resource);
+    if (res.status !== 200 || bundle.resourceType !== 'Bundle')
+      throw new Error(`search: HTTP ${res.status} ${JSON.stringify(bundle).slice(0, 500)}`);
+    for (const e of bundle.entry ?? [])
+      if (e.resource?.resourceType === 'DocumentReference') found.push(e.resource);
     next = bundle.link?.find((l) => l.relation === 'next')?.url;
   }
   return found;

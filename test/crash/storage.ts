@@ -48,7 +48,9 @@ const QUERY = 'select patient_id::text, id::text, master_identifier, blob_key fr
  * Every document row, read straight from the database of a stopped server.
  * @example const rows = await readDocumentRows({ kind: 'pglite', dir: join(dataDir, 'db') });
  */
-export async function readDocumentRows(target: { kind: 'pglite'; dir: string } | { kind: 'postgres'; url: string }): Promise<DocumentRowKey[]> {
+export async function readDocumentRows(
+  target: { kind: 'pglite'; dir: string } | { kind: 'postgres'; url: string },
+): Promise<DocumentRowKey[]> {
   if (target.kind === 'pglite') {
     const db = await PGlite.create(target.dir);
     try {
