@@ -42,6 +42,12 @@ const schema = z
     CARNET_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(12),
     CARNET_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
     CARNET_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/[^/]+/, 'must be an smtp:// or smtps:// URL (smtps://user:pass@host:465)')
+      .optional(),
+    SMTP_FROM: z.string().min(3).default('Carnet <no-reply@carnet.localhost>'),
+    CARNET_WORKERS: bool.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -80,6 +86,15 @@ export interface Config {
   readonly cookieSecure: 'auto' | boolean;
   readonly orphanGraceSeconds: number;
   readonly logLevel: string;
+  /**
+   * Where notification e-mails go: an SMTP server (SMTP_URL), or else (embedded, development) a
+   * folder of .eml files, `<dataDir>/mail-outbox`, shown at /dev/mail in demo mode.
+   */
+  readonly mail:
+    | { readonly kind: 'smtp'; readonly url: string; readonly from: string }
+    | { readonly kind: 'outbox'; readonly dir: string; readonly from: string };
+  /** Run the background workers (notification delivery, scheduled jobs) in this process. */
+  readonly workers: boolean;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +150,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cookieSecure: e.CARNET_COOKIE_SECURE === 'auto' ? 'auto' : e.CARNET_COOKIE_SECURE === 'true',
     orphanGraceSeconds: e.CARNET_ORPHAN_GRACE_SECONDS,
     logLevel: e.LOG_LEVEL,
+    mail: e.SMTP_URL
+      ? { kind: 'smtp', url: e.SMTP_URL, from: e.SMTP_FROM }
+      : { kind: 'outbox', dir: resolve(dataDir, 'mail-outbox'), from: e.SMTP_FROM },
+    workers: e.CARNET_WORKERS,
   });
 }

@@ -4,6 +4,7 @@ import type { BlobStore } from './blob-store.ts';
 import type { Clock } from './clock.ts';
 import type { MasterKey } from './crypto.ts';
 import type { Db, Queryable } from './db/database.ts';
+import type { EventSink } from './events.ts';
 
 /**
  * What every service function receives first: `fn(ctx, input)`. `db` may be a transaction;
@@ -18,4 +19,6 @@ export interface Ctx {
   readonly config: Config;
   readonly log: Logger;
   readonly requestId?: string;
+  /** Where domain events go (notifications); absent means nowhere. */
+  readonly events?: EventSink;
 }

@@ -3,12 +3,7 @@
  * globals or AsyncLocalStorage.
  */
 export type Actor =
-  | PatientActor
-  | RepresentativeActor
-  | ProfessionalActor
-  | AppActor
-  | OperatorActor
-  | SystemActor;
+  PatientActor | RepresentativeActor | ProfessionalActor | AppActor | OperatorActor | SystemActor;
 
 /** A person acting on their own record (or, through `RepresentativeActor`, on another's). */
 export interface PatientActor {

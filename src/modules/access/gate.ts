@@ -2,7 +2,17 @@ import { AppError } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
 import { recordAuditEvent, type NewAuditEvent } from '../audit/index.ts';
 import { actorId, type Actor } from './actor.ts';
-import { decide, type AccessRequest, type Action, type Basis, type ItemFacts } from './policy.ts';
+import { accessMatrix } from './matrix.ts';
+import {
+  decide,
+  type AccessRequest,
+  type Action,
+  type Basis,
+  type Decision,
+  type ItemFacts,
+  type RecordPolicy,
+} from './policy.ts';
+import { loadLiveRules, loadSettings, toRule } from './rules.repository.ts';
 
 /**
  * The one door. Every read or write of a person's data runs inside `guarded()`, asks
@@ -57,7 +67,7 @@ class AccessDenied extends Error {
   }
 }
 
-export interface GateRequest extends AccessRequest {
+export interface GateRequest extends Omit<AccessRequest, 'entityType'> {
   /** What the audit trail names: resource type and id (or undefined for a search or a create before the id exists). */
   readonly entity: { type: string; id?: string };
   readonly details?: Record<string, unknown>;
@@ -73,13 +83,54 @@ function auditActor(actor: Actor): NewAuditEvent['actor'] {
   };
 }
 
+/** The role the actor acted in, as the history shows it ("in what role"). */
+function actorRole(actor: Actor): Record<string, unknown> {
+  return actor.kind === 'professional'
+    ? {
+        professionCode: actor.professionCode,
+        specialtyCode: actor.specialtyCode,
+        emergencyRegulator: actor.emergencyRegulator === true,
+      }
+    : {};
+}
+
+/** Policies loaded in each open transaction, so one request reads a record's rules once. */
+const policiesIn = new WeakMap<object, Map<string, RecordPolicy>>();
+
+/**
+ * What the record says about who may see it, read fresh for every request (a block or a revoked
+ * consent takes effect on the very next request) and once per transaction.
+ */
+export async function loadRecordPolicy(ctx: Ctx, patientId: string): Promise<RecordPolicy> {
+  const cache = policiesIn.get(ctx.db);
+  const hit = cache?.get(patientId);
+  if (hit) return hit;
+  const [rows, settings] = await Promise.all([
+    loadLiveRules(ctx.db, patientId, ctx.clock.now()),
+    loadSettings(ctx.db, patientId),
+  ]);
+  const policy: RecordPolicy = { patientId, settings, rules: rows.map(toRule) };
+  cache?.set(patientId, policy);
+  return policy;
+}
+
+async function decideNow(
+  ctx: Ctx,
+  actor: Actor,
+  req: Omit<AccessRequest, 'entityType'> & { entityType: string },
+): Promise<Decision> {
+  const policy = await loadRecordPolicy(ctx, req.patientId);
+  return decide({ actor, request: req, policy, matrix: accessMatrix(), now: ctx.clock.now() });
+}
+
 /**
  * Decides, records, and returns a Grant. Must run inside guarded() so that ctx.db is the action's
- * transaction.
+ * transaction. A professional's successful read of the record publishes 'record.accessed' (the
+ * person is told; DOMAIN §5).
  * @example const grant = await requireAccess(ctx, actor, { patientId, action: 'read', item, entity });
  */
 export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): Promise<Grant> {
-  const decision = decide(actor, req);
+  const decision = await decideNow(ctx, actor, { ...req, entityType: req.entity.type });
   const base = {
     patientId: req.patientId,
     recordedAt: ctx.clock.now(),
@@ -87,17 +138,39 @@ export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): P
     action: req.action,
     entity: { type: req.entity.type, id: req.entity.id ?? null },
     requestId: ctx.requestId ?? null,
-    details: req.details ?? {},
   };
+  const details = { ...(req.details ?? {}), role: actorRole(actor), matrixVersion: accessMatrix().version };
   if (!decision.allow) {
     throw new AccessDenied(
-      { ...base, outcome: 'denied', basis: null, reason: decision.reason },
+      { ...base, details, outcome: 'denied', basis: null, reason: decision.reason },
       decision.visible,
     );
   }
-  const event: NewAuditEvent = { ...base, outcome: 'success', basis: decision.basis, reason: null };
+  const event: NewAuditEvent = {
+    ...base,
+    details: decision.ruleId ? { ...details, ruleId: decision.ruleId } : details,
+    outcome: 'success',
+    basis: decision.basis,
+    reason: null,
+  };
   await recordAuditEvent(ctx.db, event);
   allowedIn.get(ctx.db)?.push(event);
+  if (
+    actor.kind === 'professional' &&
+    (req.action === 'read' || req.action === 'search') &&
+    decision.basis !== 'author'
+  ) {
+    await ctx.events?.publish(ctx.db, {
+      type: 'record.accessed',
+      patientId: req.patientId,
+      data: {
+        professionalId: actor.professionalId,
+        display: actor.display,
+        professionCode: actor.professionCode,
+        emergency: decision.basis === 'emergency',
+      },
+    });
+  }
   return {
     patientId: req.patientId,
     action: req.action,
@@ -111,18 +184,36 @@ export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): P
  * Items of a search the actor may see, decided one by one by the same function. The caller records
  * the search itself with requireAccess (one event naming the returned ids).
  */
-export function filterVisible<T>(
+export async function filterVisible<T>(
+  ctx: Ctx,
   actor: Actor,
   patientId: string,
-  action: Action,
+  entityType: string,
   items: Guarded<T>[],
-): Guarded<T>[] {
-  return items.filter((g) => decide(actor, { patientId, action, item: g.facts }).allow);
+): Promise<Guarded<T>[]> {
+  const policy = await loadRecordPolicy(ctx, patientId);
+  const matrix = accessMatrix();
+  const now = ctx.clock.now();
+  return items.filter(
+    (g) =>
+      decide({
+        actor,
+        request: { patientId, action: 'read', entityType, item: g.facts },
+        policy,
+        matrix,
+        now,
+      }).allow,
+  );
 }
 
-/** True when the decision function would allow the action; for shaping answers, never for guarding data. */
-export function wouldAllow(actor: Actor, req: AccessRequest): boolean {
-  return decide(actor, req).allow;
+/** The decision without recording it: for shaping answers and previews, never for guarding data. */
+export async function explainAccess(ctx: Ctx, actor: Actor, req: AccessRequest): Promise<Decision> {
+  return decideNow(ctx, actor, req);
+}
+
+/** True when the decision function would allow the action. */
+export async function wouldAllow(ctx: Ctx, actor: Actor, req: AccessRequest): Promise<boolean> {
+  return (await decideNow(ctx, actor, req)).allow;
 }
 
 /**
@@ -134,6 +225,7 @@ export async function guarded<T>(ctx: Ctx, fn: (tx: Ctx) => Promise<T>): Promise
   try {
     return await ctx.rootDb.transaction().execute((tx) => {
       allowedIn.set(tx, allowed);
+      policiesIn.set(tx, new Map());
       return fn({ ...ctx, db: tx });
     });
   } catch (err) {

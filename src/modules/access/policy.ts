@@ -1,37 +1,104 @@
-import type { Actor } from './actor.ts';
+import type { Actor, ProfessionalActor, RepresentativeActor } from './actor.ts';
+import { matrixAllows, type AccessMatrix } from './matrix.ts';
 
 /**
- * The access decision, as one pure function over data. Every read or write of a person's data is
- * decided here and nowhere else; the gate (gate.ts) calls it and records the outcome.
- *
- * First cut (foundation issue): the patient owns their record; a professional may add documents for
- * any patient and read, replace or delete what they authored. The full rules (matrix, care team,
- * masking, emergency…) replace this function whole.
+ * The access decision, as one pure function over data (DOMAIN §2–§4). Every read or write of a
+ * person's data is decided here and nowhere else: the gate (gate.ts) calls it and records the
+ * outcome with its legal basis; "see my record as Dr X would" calls it with a hypothetical actor.
  */
 
-export type Action = 'create' | 'read' | 'search' | 'update' | 'delete' | 'replace';
+export type Action = 'create' | 'read' | 'search' | 'update' | 'delete' | 'replace' | 'manage';
 
-/** What the decision needs to know about an item — never its content. */
+/** What the decision needs to know about a document — never its content. */
 export interface ItemFacts {
   readonly type: 'DocumentReference';
+  readonly id: string;
   readonly patientId: string;
   readonly source: 'professional' | 'patient';
   readonly authorProfessionalId: string | null;
+  /** TRE_A07 / v3 confidentiality codes carried by the document (MASQUE_PS, INVISIBLE_PATIENT…). */
   readonly confidentiality: readonly string[];
   readonly classCode: string | null;
+  readonly typeCode: string | null;
+  /** Hidden by the patient from professionals. */
+  readonly masked: boolean;
+  /** Delayed release: invisible to the patient (and representatives) before this instant. */
+  readonly releaseAt: Date | null;
 }
 
 export interface AccessRequest {
   readonly patientId: string;
   readonly action: Action;
-  /** Absent for actions on the record as a whole (create, search). */
+  /** The kind of data: 'DocumentReference', 'Binary', 'AuditEvent', 'Notification', 'AccessRule'… */
+  readonly entityType: string;
+  /** Absent for actions on the record as a whole (create, search, history, settings). */
   readonly item?: ItemFacts;
 }
 
-export type Basis = 'owner' | 'author' | 'contribution';
+export type RuleKind =
+  'care_team' | 'consent' | 'role' | 'block' | 'share' | 'emergency' | 'representation' | 'app';
+export type RoleName =
+  | 'gp'
+  | 'administrator'
+  | 'referent_midwife'
+  | 'correspondent_pharmacist'
+  | 'legal_representative'
+  | 'caregiver'
+  | 'guardian';
+
+export interface AccessRule {
+  readonly id: string;
+  readonly kind: RuleKind;
+  readonly professionalId: string | null;
+  readonly personId: string | null;
+  readonly documentId: string | null;
+  readonly role: RoleName | null;
+  readonly scopes: readonly string[];
+  readonly startsAt: Date;
+  readonly endsAt: Date | null;
+  readonly revokedAt: Date | null;
+  /** Kind-specific facts: emergency `{ mode: 'samu' | 'break_glass' }`, app `{ appId }`. */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export interface PrivacySettings {
+  readonly maskByDefault: boolean;
+  readonly samuAccess: boolean;
+  readonly breakGlassAccess: boolean;
+  readonly emergencyIncludesMasked: boolean;
+}
+
+export const DEFAULT_SETTINGS: PrivacySettings = {
+  maskByDefault: false,
+  samuAccess: true,
+  breakGlassAccess: true,
+  emergencyIncludesMasked: false,
+};
+
+/** Everything a record says about who may see it. */
+export interface RecordPolicy {
+  readonly patientId: string;
+  readonly settings: PrivacySettings;
+  readonly rules: readonly AccessRule[];
+}
+
+export type Basis =
+  | 'owner'
+  | 'representative'
+  | 'caregiver'
+  | 'care-team'
+  | 'consent'
+  | 'gp'
+  | 'administrator'
+  | 'emergency'
+  | 'author'
+  | 'shared-with'
+  | 'contribution'
+  | 'app'
+  | 'system';
 
 export type Decision =
-  | { readonly allow: true; readonly basis: Basis }
+  | { readonly allow: true; readonly basis: Basis; readonly ruleId?: string }
   | {
       readonly allow: false;
       readonly reason: string;
@@ -39,47 +106,221 @@ export type Decision =
       readonly visible: boolean;
     };
 
+export interface DecisionInput {
+  readonly actor: Actor;
+  readonly request: AccessRequest;
+  readonly policy: RecordPolicy;
+  readonly matrix: AccessMatrix;
+  readonly now: Date;
+}
+
+const CHANGES: readonly Action[] = ['update', 'delete', 'replace'];
+const HIDDEN = (reason: string): Decision => ({ allow: false, reason, visible: false });
+const allow = (basis: Basis, ruleId?: string): Decision =>
+  ruleId ? { allow: true, basis, ruleId } : { allow: true, basis };
+
+export function isLive(rule: AccessRule, now: Date): boolean {
+  return rule.revokedAt === null && rule.startsAt <= now && (rule.endsAt === null || rule.endsAt > now);
+}
+
+/** Invisible to the patient and their representatives until released (INVISIBLE_PATIENT). */
+export function awaitsRelease(item: ItemFacts, now: Date): boolean {
+  return item.releaseAt !== null && item.releaseAt > now;
+}
+
+export function isMasked(item: ItemFacts): boolean {
+  return item.masked || item.confidentiality.includes('MASQUE_PS');
+}
+
 /**
- * @example decide({ kind: 'patient', patientId: 'p1', … }, { patientId: 'p1', action: 'search' }) // allow, owner
+ * @example decide({ actor, request: { patientId, action: 'read', entityType: 'DocumentReference', item }, policy, matrix, now })
  */
-export function decide(actor: Actor, req: AccessRequest): Decision {
-  if (req.item && req.item.patientId !== req.patientId) {
-    return { allow: false, reason: 'item belongs to another record', visible: false };
-  }
+export function decide(input: DecisionInput): Decision {
+  const { actor, request, policy } = input;
+  if (policy.patientId !== request.patientId) return HIDDEN('policy of another record');
+  if (request.item && request.item.patientId !== request.patientId)
+    return HIDDEN('item belongs to another record');
   switch (actor.kind) {
     case 'patient':
-      return decideForPatient(actor.patientId, req);
-    case 'professional':
-      return decideForProfessional(actor.professionalId, req);
+      if (actor.patientId !== request.patientId) return HIDDEN('not the owner of this record');
+      return decideForHolder(request, input.now, 'owner');
     case 'representative':
-    case 'app':
+      return decideForRepresentative(actor, input);
+    case 'professional':
+      return decideForProfessional(actor, input);
+    case 'app': {
+      const rule = policy.rules.find(
+        (r) => r.kind === 'app' && r.details.appId === actor.appId && isLive(r, input.now),
+      );
+      const scope = `${scopeOf(request.entityType)}.${request.action === 'read' || request.action === 'search' ? 'read' : 'write'}`;
+      if (!rule || !rule.scopes.includes(scope) || !actor.scopes.includes(scope))
+        return HIDDEN('no consent for this app');
+      if (request.item && awaitsRelease(request.item, input.now)) return HIDDEN('awaiting release');
+      return allow('app', rule.id);
+    }
     case 'operator':
+      return HIDDEN('operators have no access to health data');
     case 'system':
-      return { allow: false, reason: `${actor.kind} actors have no access in this version`, visible: false };
+      return allow('system');
   }
 }
 
-function decideForPatient(patientId: string, req: AccessRequest): Decision {
-  if (patientId !== req.patientId)
-    return { allow: false, reason: 'not the owner of this record', visible: false };
-  const item = req.item;
-  if ((req.action === 'update' || req.action === 'delete' || req.action === 'replace') && item) {
-    if (item.source !== 'patient') {
-      return {
-        allow: false,
-        reason:
-          'Documents added by professionals cannot be changed or deleted by the patient (they can be hidden)',
-        visible: true,
-      };
+/** The person themself, or a representative with full rights (basis given). */
+function decideForHolder(request: AccessRequest, now: Date, basis: Basis, ruleId?: string): Decision {
+  const item = request.item;
+  if (item && awaitsRelease(item, now)) return HIDDEN('awaiting release by its author');
+  if (item && CHANGES.includes(request.action) && item.source !== 'patient') {
+    return {
+      allow: false,
+      reason:
+        'Documents added by professionals cannot be changed or deleted by the patient (they can be hidden)',
+      visible: true,
+    };
+  }
+  return allow(basis, ruleId);
+}
+
+/** Caregivers get only the scopes the person chose; one per kind of data. */
+export function scopeOf(entityType: string): string {
+  switch (entityType) {
+    case 'DocumentReference':
+    case 'Binary':
+    case 'List':
+      return 'documents';
+    case 'AuditEvent':
+    case 'Dispute':
+      return 'history';
+    case 'Notification':
+    case 'NotificationPreference':
+      return 'notifications';
+    case 'Appointment':
+      return 'agenda';
+    case 'Communication':
+      return 'messages';
+    case 'AccessRule':
+    case 'PrivacySettings':
+      return 'privacy';
+    default:
+      return entityType.toLowerCase();
+  }
+}
+
+function decideForRepresentative(actor: RepresentativeActor, input: DecisionInput): Decision {
+  const { request, policy, now } = input;
+  const rule = policy.rules.find(
+    (r) => r.kind === 'representation' && r.personId === actor.personId && isLive(r, now),
+  );
+  if (!rule) return HIDDEN('no live representation of this person');
+  const item = request.item;
+  if (item?.confidentiality.includes('INVISIBLE_REPRESENTANTS_LEGAUX')) {
+    return HIDDEN("confidential act, invisible to representatives at the minor's request");
+  }
+  if (rule.role === 'caregiver') {
+    const scope = scopeOf(request.entityType);
+    if (!rule.scopes.includes(scope) || scope === 'privacy')
+      return HIDDEN(`outside the caregiver's scope (${scope})`);
+    return decideForHolder(request, now, 'caregiver', rule.id);
+  }
+  return decideForHolder(request, now, 'representative', rule.id);
+}
+
+const RELATION_ORDER: readonly Basis[] = ['gp', 'administrator', 'care-team', 'consent', 'emergency'];
+
+/** The professional's live relationships with the record, strongest first. */
+function relationships(
+  actor: ProfessionalActor,
+  input: DecisionInput,
+): Array<{ basis: Basis; rule: AccessRule }> {
+  const { policy, now } = input;
+  const out: Array<{ basis: Basis; rule: AccessRule }> = [];
+  for (const r of policy.rules) {
+    if (r.professionalId !== actor.professionalId || !isLive(r, now)) continue;
+    if (r.kind === 'role' && (r.role === 'gp' || r.role === 'administrator'))
+      out.push({ basis: r.role, rule: r });
+    else if (r.kind === 'role' || r.kind === 'care_team') out.push({ basis: 'care-team', rule: r });
+    else if (r.kind === 'consent') out.push({ basis: 'consent', rule: r });
+    else if (r.kind === 'emergency' && emergencyStillPermitted(r, policy.settings, actor)) {
+      out.push({ basis: 'emergency', rule: r });
     }
   }
-  return { allow: true, basis: 'owner' };
+  return out.sort((a, b) => RELATION_ORDER.indexOf(a.basis) - RELATION_ORDER.indexOf(b.basis));
 }
 
-function decideForProfessional(professionalId: string, req: AccessRequest): Decision {
-  const item = req.item;
-  if (req.action === 'create' && !item) return { allow: true, basis: 'contribution' };
-  if (req.action === 'search' && !item) return { allow: true, basis: 'author' }; // results are filtered per item
-  if (item && item.authorProfessionalId === professionalId) return { allow: true, basis: 'author' };
-  return { allow: false, reason: 'not the author of this document', visible: false };
+/** An emergency access stops as soon as the patient turns off the switch it relied on. */
+function emergencyStillPermitted(
+  rule: AccessRule,
+  settings: PrivacySettings,
+  actor: ProfessionalActor,
+): boolean {
+  return rule.details.mode === 'samu'
+    ? settings.samuAccess && actor.emergencyRegulator === true
+    : settings.breakGlassAccess;
+}
+
+function decideForProfessional(actor: ProfessionalActor, input: DecisionInput): Decision {
+  const { request, policy, now } = input;
+  const item = request.item;
+  const blocked = policy.rules.some(
+    (r) => r.kind === 'block' && r.professionalId === actor.professionalId && isLive(r, now),
+  );
+  const related = blocked ? [] : relationships(actor, input);
+
+  if (!item) {
+    switch (request.action) {
+      // A patient may not refuse that a professional adds useful documents (DOMAIN §4.2).
+      case 'create':
+        return request.entityType === 'DocumentReference' || request.entityType === 'List'
+          ? allow('contribution')
+          : HIDDEN('professionals only add documents');
+      // The search itself is allowed; every item it returns is decided on its own.
+      case 'search':
+        return allow(related[0]?.basis ?? 'author', related[0]?.rule.id);
+      case 'read': {
+        // Traces are shown to professionals with GP rights (DOMAIN §5).
+        const gp = related.find((r) => r.basis === 'gp' || r.basis === 'administrator');
+        return request.entityType === 'AuditEvent' && gp
+          ? allow(gp.basis, gp.rule.id)
+          : HIDDEN('not available to professionals');
+      }
+      default:
+        return HIDDEN('not available to professionals');
+    }
+  }
+
+  const isAuthor = item.authorProfessionalId === actor.professionalId;
+  if (CHANGES.includes(request.action)) {
+    if (isAuthor) return allow('author');
+    const read = decideForProfessional(actor, { ...input, request: { ...request, action: 'read' } });
+    return read.allow
+      ? { allow: false, reason: 'Only its author may change this document', visible: true }
+      : read;
+  }
+  if (request.action !== 'read') return HIDDEN('not available to professionals');
+  // The author keeps seeing what they wrote (they hold it in their own software anyway).
+  if (isAuthor) return allow('author');
+  if (blocked) return HIDDEN('blocked by the patient');
+  const share = policy.rules.find(
+    (r) =>
+      r.kind === 'share' &&
+      r.professionalId === actor.professionalId &&
+      r.documentId === item.id &&
+      isLive(r, now),
+  );
+  if (share) return allow('shared-with', share.id);
+  if (related.length === 0) return HIDDEN('no care relationship, consent or emergency access');
+  const masked = isMasked(item);
+  const usable = masked
+    ? related.filter(
+        (r) =>
+          r.basis === 'gp' ||
+          r.basis === 'administrator' ||
+          (r.basis === 'emergency' && policy.settings.emergencyIncludesMasked),
+      )
+    : related;
+  const chosen = usable[0];
+  if (!chosen) return HIDDEN('masked by the patient');
+  if (!matrixAllows(input.matrix, actor.professionCode, item.typeCode, item.classCode)) {
+    return HIDDEN('this profession may not read this type of document');
+  }
+  return allow(chosen.basis, chosen.rule.id);
 }

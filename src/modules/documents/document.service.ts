@@ -165,7 +165,7 @@ export async function searchDocuments(
         batch,
       );
       exhausted = candidates.length < batch;
-      visible.push(...filterVisible(actor, patientId, 'read', candidates));
+      visible.push(...(await filterVisible(tx, actor, patientId, 'DocumentReference', candidates)));
       const last = candidates.at(-1);
       if (last) cursor = { createdAt: new Date(last.value.created_at), id: last.value.id };
     }

@@ -41,11 +41,23 @@ export type DocumentFacts = ItemFacts;
 export function factsOf(
   row: Pick<
     DocumentRow,
-    'patient_id' | 'source' | 'author_professional_id' | 'confidentiality' | 'class_code'
+    | 'id'
+    | 'patient_id'
+    | 'source'
+    | 'author_professional_id'
+    | 'confidentiality'
+    | 'class_code'
+    | 'type_code'
+    | 'masked'
+    | 'release_at'
   >,
 ): ItemFacts {
   return {
     type: 'DocumentReference',
+    id: row.id,
+    typeCode: row.type_code,
+    masked: row.masked,
+    releaseAt: row.release_at ? new Date(row.release_at) : null,
     patientId: row.patient_id,
     source: row.source,
     authorProfessionalId: row.author_professional_id,

@@ -4,7 +4,15 @@ import { sealDocument, sha1Base64, sha256 } from '../../platform/crypto.ts';
 import { isUniqueViolation } from '../../platform/db/database.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { DocumentRow, NewDocumentRow } from '../../platform/db/schema.ts';
-import { guarded, requireAccess, reveal, wouldAllow, type Actor, type Guarded } from '../access/index.ts';
+import {
+  guarded,
+  loadRecordPolicy,
+  requireAccess,
+  reveal,
+  type Actor,
+  type Guarded,
+  type PrivacySettings,
+} from '../access/index.ts';
 import type { Patient } from '../identity/index.ts';
 import { parseCdaHeader, extractNonXmlBody, type CdaHeader } from './cda.ts';
 import * as repo from './document.repository.ts';
@@ -119,6 +127,7 @@ function prepare(
   patient: Patient,
   doc: IncomingDocument,
   warnings: string[],
+  settings: PrivacySettings,
 ): Prepared {
   const author = authorOf(actor);
   const allowed = author.source === 'patient' ? PATIENT_MEDIA_TYPES : PROFESSIONAL_MEDIA_TYPES;
@@ -205,6 +214,11 @@ function prepare(
       key_id: sealed.keyId,
       wrapped_key: sealed.wrappedKey,
       confidentiality: doc.confidentiality?.length ? doc.confidentiality : ['N'],
+      // "Mask by default" covers future documents from professionals too (DOMAIN §4.3).
+      masked: author.source === 'professional' && settings.maskByDefault,
+      // Delayed release (consultation d'annonce): visible to the patient one month later at the latest.
+      release_at:
+        author.source === 'professional' && doc.confidentiality?.includes('INVISIBLE_PATIENT') ? releaseDate(now) : null,
       replaces_id: doc.replacesId ?? null,
       submission_set_id: null,
       read_at: null,
@@ -213,9 +227,22 @@ function prepare(
   };
 }
 
+/** One month after receipt, when a delayed document becomes visible on its own (DOMAIN §3). */
+export function releaseDate(receivedAt: Date): Date {
+  const d = new Date(receivedAt);
+  d.setUTCMonth(d.getUTCMonth() + 1);
+  return d;
+}
+
 /** A re-sent document: same masterIdentifier. Same content → the stored one; other content → 409. */
 function replay(actor: Actor, existing: Guarded<DocumentRow>, doc: IncomingDocument): void {
-  if (!wouldAllow(actor, { patientId: existing.facts.patientId, action: 'read', item: existing.facts })) {
+  // Only whoever stored it may replay it: the same professional, or the patient for an upload.
+  const facts = existing.facts;
+  const sameAuthor =
+    actor.kind === 'professional'
+      ? facts.authorProfessionalId === actor.professionalId
+      : actor.kind === 'patient' && facts.source === 'patient' && facts.patientId === actor.patientId;
+  if (!sameAuthor) {
     throw new AppError(
       'conflict',
       'This masterIdentifier is already used for another document',
@@ -259,9 +286,10 @@ export async function ingestSubmission(
       known.set(d.masterIdentifier, existing);
     }
   }
+  const { settings } = await loadRecordPolicy(ctx, patient.id);
   const prepared = submission.documents
     .filter((d) => !known.has(d.masterIdentifier))
-    .map((d) => prepare(ctx, actor, patient, d, warnings));
+    .map((d) => prepare(ctx, actor, patient, d, warnings, settings));
   await Promise.all(prepared.map((p) => ctx.blobs.put(p.row.blob_key, p.blob)));
 
   try {
@@ -321,6 +349,15 @@ export async function ingestSubmission(
           });
         }
         await repo.insertDocument(tx.db, grant, { ...p.row, submission_set_id: submissionSetId });
+        // The person is told of a new or changed document — not of their own uploads, and not of a
+        // delayed one before its release (the release job tells them then).
+        if (p.row.source === 'professional' && !p.row.release_at) {
+          await ctx.events?.publish(tx.db, {
+            type: p.input.replacesId ? 'document.changed' : 'document.added',
+            patientId: patient.id,
+            data: { documentId: p.id, authorDisplay: p.row.author_display },
+          });
+        }
       }
       const byMaster = new Map(prepared.map((p) => [p.input.masterIdentifier, p]));
       return {

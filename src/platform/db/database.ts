@@ -49,6 +49,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       },
     };
     pglites.set(handle, pglite);
+    pglitesByDb.set(db, pglite);
     return handle;
   }
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
@@ -82,6 +83,18 @@ export async function dumpPgliteImage(handle: DatabaseHandle): Promise<Blob> {
 }
 
 const pglites = new WeakMap<DatabaseHandle, PGlite>();
+const pglitesByDb = new WeakMap<Db, PGlite>();
+
+/**
+ * The PGlite instance behind an embedded database (undefined for PostgreSQL), for libraries that
+ * share it, e.g. the job queue. Never run statements on it while a Kysely transaction on the same
+ * instance is waiting on them: PGlite has one session, and its transactions are exclusive.
+ * @example const pglite = pgliteOf(ctx.rootDb); if (pglite) await pglite.query('select 1');
+ */
+export function pgliteOf(db: Db): PGlite | undefined {
+  return pglitesByDb.get(db);
+}
+
 async function getPglite(handle: DatabaseHandle): Promise<PGlite> {
   const p = pglites.get(handle);
   if (!p) throw new Error('not a PGlite database');

@@ -101,6 +101,14 @@ export interface DocumentsTable {
   replaces_id: string | null;
   submission_set_id: string | null;
   read_at: Timestamp | null;
+  /** Hidden by the patient from professionals (DOMAIN §4.3). */
+  masked: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Delayed release (INVISIBLE_PATIENT): invisible to the patient until then. */
+  release_at: Timestamp | null;
+  /** When the patient was told a document awaits (2-week notice). */
+  release_notice_at: Timestamp | null;
+  /** When a delayed document became visible and the patient was told. */
+  released_at: Timestamp | null;
   /** Metadata sent by the professional's software that we keep for fidelity (facility, practice setting…). */
   extra: ColumnType<Record<string, unknown>, string, string>;
 }
@@ -135,6 +143,42 @@ export interface AuditEventsTable {
   request_id: string | null;
   details: ColumnType<Record<string, unknown>, string, string>;
   seq: Generated<string>;
+  /** TRE_G15 profession code of a professional actor (migration 0003). */
+  actor_profession: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Place in the patient's chain, set by the sealer; null until sealed (bigint: a string on pg, a number on PGlite). */
+  chain_index: ColumnType<string | number | null, never, string | number>;
+  /** SHA-256(previous chain_hash ‖ canonical event), set by the sealer. */
+  chain_hash: ColumnType<Uint8Array | null, never, Uint8Array>;
+}
+
+/** access — one row per rule a person's record carries; revoked rules are kept for the history. */
+export interface AccessRulesTable {
+  patient_id: string;
+  id: string;
+  kind: 'care_team' | 'consent' | 'role' | 'block' | 'share' | 'emergency' | 'representation' | 'app';
+  professional_id: string | null;
+  person_id: string | null;
+  document_id: string | null;
+  role: string | null;
+  channel: string | null;
+  reason: string | null;
+  scopes: string[];
+  starts_at: Timestamp;
+  ends_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+  created_by: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+/** access */
+export interface PrivacySettingsTable {
+  patient_id: string;
+  mask_by_default: boolean;
+  samu_access: boolean;
+  break_glass_access: boolean;
+  emergency_includes_masked: boolean;
+  updated_at: Timestamp;
 }
 
 export interface Database {
@@ -146,6 +190,11 @@ export interface Database {
   documents: DocumentsTable;
   submission_sets: SubmissionSetsTable;
   audit_events: AuditEventsTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_disputes: AuditDisputesTable;
+  audit_dispute_changes: AuditDisputeChangesTable;
+  access_rules: AccessRulesTable;
+  privacy_settings: PrivacySettingsTable;
 }
 
 export type DocumentRow = Selectable<DocumentsTable>;
@@ -156,3 +205,40 @@ export type PatientRow = Selectable<PatientsTable>;
 export type ProfessionalRow = Selectable<ProfessionalsTable>;
 export type OrganizationRow = Selectable<OrganizationsTable>;
 export type OauthClientRow = Selectable<OauthClientsTable>;
+export type AccessRuleRow = Selectable<AccessRulesTable>;
+export type PrivacySettingsRow = Selectable<PrivacySettingsTable>;
+
+/** audit — the last link of each patient's chain (events without a patient: the all-zero uuid). */
+export interface AuditChainHeadsTable {
+  patient_id: string;
+  chain_index: ColumnType<string | number, string | number, string | number>;
+  chain_hash: Uint8Array;
+  updated_at: Timestamp;
+}
+
+/** audit — "report this access": a person disputes an event of their record. */
+export interface AuditDisputesTable {
+  patient_id: string;
+  id: string;
+  event_id: string;
+  status: 'open' | 'in_review' | 'resolved' | 'rejected';
+  comment: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** audit — every status change of a dispute, its opening included. */
+export interface AuditDisputeChangesTable {
+  patient_id: string;
+  dispute_id: string;
+  id: string;
+  at: Timestamp;
+  from_status: string | null;
+  to_status: string;
+  actor_kind: string;
+  actor_id: string | null;
+  note: string | null;
+}
+
+export type AuditDisputeRow = Selectable<AuditDisputesTable>;
+export type AuditDisputeChangeRow = Selectable<AuditDisputeChangesTable>;
