@@ -97,6 +97,7 @@ const RULES = {
     documentId: 'doc-1',
     endsAt: new Date(NOW.getTime() + HOUR),
   }),
+  shareDoctor: rule({ kind: 'share', professionalId: 'doctor', documentId: 'doc-1' }),
   endedShare: rule({
     kind: 'share',
     professionalId: 'stranger',
@@ -515,7 +516,7 @@ const rows: Row[] = [
     name: 'share to a blocked professional does not apply',
     actor: DOC,
     item: READ_DOC,
-    rules: ['blockDoctor', 'shareStranger'],
+    rules: ['blockDoctor', 'shareDoctor'],
     expect: 'deny',
   },
   // Emergency

@@ -195,6 +195,12 @@ export interface Database {
   audit_dispute_changes: AuditDisputeChangesTable;
   access_rules: AccessRulesTable;
   privacy_settings: PrivacySettingsTable;
+  notifications: NotificationsTable;
+  notification_inbox: NotificationInboxTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  notification_preferences: NotificationPreferencesTable;
+  notification_settings: NotificationSettingsTable;
+  scheduled_jobs: ScheduledJobsTable;
 }
 
 export type DocumentRow = Selectable<DocumentsTable>;
@@ -242,3 +248,73 @@ export interface AuditDisputeChangesTable {
 
 export type AuditDisputeRow = Selectable<AuditDisputesTable>;
 export type AuditDisputeChangeRow = Selectable<AuditDisputeChangesTable>;
+
+/** notifications — the outbox: one row per notification, written in the transaction of its event. */
+export interface NotificationsTable {
+  patient_id: string;
+  id: string;
+  type: string;
+  /** Ids and non-medical facts only (checked per type when enqueued). */
+  data: ColumnType<Record<string, unknown>, string, string>;
+  mandatory: boolean;
+  /** Same key, same patient: one notification (e.g. one per professional access session). */
+  coalesce_key: string | null;
+  created_at: Timestamp;
+  /** When the relay turned it into delivery jobs. */
+  relayed_at: Timestamp | null;
+}
+
+/** notifications — the in-app notification centre (id = the notification's id). */
+export interface NotificationInboxTable {
+  patient_id: string;
+  id: string;
+  type: string;
+  title: string;
+  body: string;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+}
+
+/** notifications — one row per (notification, channel) once delivered or skipped: the exactly-once record. */
+export interface NotificationDeliveriesTable {
+  patient_id: string;
+  notification_id: string;
+  channel: 'in_app' | 'email' | 'push';
+  outcome: 'delivered' | 'skipped';
+  detail: string | null;
+  attempt: number;
+  recorded_at: Timestamp;
+}
+
+/** notifications — a type turned on or off on a channel (absent: on). */
+export interface NotificationPreferencesTable {
+  patient_id: string;
+  type: string;
+  channel: 'in_app' | 'email' | 'push';
+  enabled: boolean;
+  updated_at: Timestamp;
+}
+
+/** notifications */
+export interface NotificationSettingsTable {
+  patient_id: string;
+  language: 'fr' | 'en';
+  updated_at: Timestamp;
+}
+
+/** notifications — jobs other modules schedule (in their own transaction); run through pg-boss. Ids only in data. */
+export interface ScheduledJobsTable {
+  id: string;
+  name: string;
+  key: string | null;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  run_at: Timestamp;
+  created_at: Timestamp;
+  relayed_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+}
+
+export type NotificationRow = Selectable<NotificationsTable>;
+export type NotificationInboxRow = Selectable<NotificationInboxTable>;
+export type ScheduledJobRow = Selectable<ScheduledJobsTable>;
