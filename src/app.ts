@@ -7,6 +7,8 @@ import { AppError } from './errors.ts';
 import { fhirRoutes } from './fhir/fhir.routes.ts';
 import { errorHandler } from './http/errors.ts';
 import { historyRoutes } from './modules/access/access.routes.ts';
+import { privacyRoutes } from './modules/access/privacy.routes.ts';
+import { documentPrivacyRoutes } from './modules/documents/document-privacy.routes.ts';
 import { documentRoutes } from './modules/documents/document.routes.ts';
 import { PATIENT_MAX_BYTES } from './modules/documents/index.ts';
 import { oauthRoutes, sessionRoutes } from './modules/identity/identity.routes.ts';
@@ -66,6 +68,8 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
       await api.register(sessionRoutes);
       await api.register(documentRoutes);
       await api.register(historyRoutes);
+      await api.register(privacyRoutes);
+      await api.register(documentPrivacyRoutes);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -41,6 +41,7 @@ const schema = z
     CARNET_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
     CARNET_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(12),
     CARNET_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+    CARNET_EMERGENCY_ACCESS_HOURS: z.coerce.number().int().min(1).max(120).default(24),
     CARNET_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
     SMTP_URL: z
       .string()
@@ -85,6 +86,8 @@ export interface Config {
   readonly sessionTtlHours: number;
   readonly cookieSecure: 'auto' | boolean;
   readonly orphanGraceSeconds: number;
+  /** How long an emergency access lasts (hours; at most 5 days, as in Australia's My Health Record). */
+  readonly emergencyAccessHours: number;
   readonly logLevel: string;
   /**
    * Where notification e-mails go: an SMTP server (SMTP_URL), or else (embedded, development) a
@@ -149,10 +152,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionTtlHours: e.CARNET_SESSION_TTL_HOURS,
     cookieSecure: e.CARNET_COOKIE_SECURE === 'auto' ? 'auto' : e.CARNET_COOKIE_SECURE === 'true',
     orphanGraceSeconds: e.CARNET_ORPHAN_GRACE_SECONDS,
+    emergencyAccessHours: e.CARNET_EMERGENCY_ACCESS_HOURS,
     logLevel: e.LOG_LEVEL,
     mail: e.SMTP_URL
-      ? { kind: 'smtp', url: e.SMTP_URL, from: e.SMTP_FROM }
-      : { kind: 'outbox', dir: resolve(dataDir, 'mail-outbox'), from: e.SMTP_FROM },
+      ? ({ kind: 'smtp', url: e.SMTP_URL, from: e.SMTP_FROM } as const)
+      : ({ kind: 'outbox', dir: resolve(dataDir, 'mail-outbox'), from: e.SMTP_FROM } as const),
     workers: e.CARNET_WORKERS,
   });
 }

@@ -207,6 +207,8 @@ describe('toDocumentReference', () => {
     replacesId: 'fedcba98-7654-7321-8123-456789abcdef',
     submissionSetId: null,
     readAt: null,
+    masked: false,
+    releaseAt: null,
     extra: {
       periodEnd: '2024-01-15T10:00:00Z',
       authors: [{ resourceType: 'Practitioner', rpps: '10005173140', display: 'A' }],

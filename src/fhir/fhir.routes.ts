@@ -12,6 +12,7 @@ import {
 } from './document-interactions.ts';
 import type { RawQuery } from './search-params.ts';
 import { provideDocumentBundle } from './transaction.ts';
+import { emergencyAccessOperation } from './emergency.ts';
 
 /**
  * FHIR R4 endpoint for professional software, following PDSm (French profile of IHE MHD).
@@ -138,6 +139,19 @@ export const fhirRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/DocumentReference/:id', async (request, reply) =>
     send(reply, 200, await readDocumentReferenceById(ctxOf(request), actorOf(request), idParam(request))),
+  );
+
+  app.post('/Patient/$emergency-access', async (request, reply) =>
+    send(
+      reply,
+      200,
+      await emergencyAccessOperation(
+        ctxOf(request),
+        actorOf(request),
+        request.body,
+        ctxOf(request).config.emergencyAccessHours,
+      ),
+    ),
   );
 
   app.delete('/DocumentReference/:id', async (request, reply) => {

@@ -80,6 +80,7 @@ function auditActor(actor: Actor): NewAuditEvent['actor'] {
     display: actor.display,
     organizationId: actor.kind === 'professional' ? actor.organizationId : null,
     clientId: actor.kind === 'professional' ? actor.clientId : null,
+    professionCode: actor.kind === 'professional' ? actor.professionCode : null,
   };
 }
 

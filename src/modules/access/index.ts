@@ -39,3 +39,11 @@ export {
   loadRecordPolicy,
 } from './gate.ts';
 export { listRecordHistory } from './history.ts';
+export type { NewRule, RuleView, EmergencyAccessRequest } from './privacy.service.ts';
+export {
+  getPrivacy,
+  updatePrivacySettings,
+  addAccessRule,
+  revokeAccessRule,
+  openEmergencyAccess,
+} from './privacy.service.ts';

@@ -60,6 +60,8 @@ const rule = (partial: Partial<AccessRule> & Pick<AccessRule, 'kind'>): AccessRu
   documentId: null,
   role: null,
   scopes: [],
+  channel: null,
+  reason: null,
   startsAt: new Date(NOW.getTime() - 24 * HOUR),
   endsAt: null,
   revokedAt: null,

@@ -33,6 +33,8 @@ export interface AccessRequest {
   readonly entityType: string;
   /** Absent for actions on the record as a whole (create, search, history, settings). */
   readonly item?: ItemFacts;
+  /** For entityType 'EmergencyAccess': which emergency path is asked for. */
+  readonly emergencyMode?: 'samu' | 'break_glass';
 }
 
 export type RuleKind =
@@ -54,6 +56,10 @@ export interface AccessRule {
   readonly documentId: string | null;
   readonly role: RoleName | null;
   readonly scopes: readonly string[];
+  /** How a consent was given (in_person, phone, online, card), for the record. */
+  readonly channel: string | null;
+  /** Why an emergency access was opened. */
+  readonly reason: string | null;
   readonly startsAt: Date;
   readonly endsAt: Date | null;
   readonly revokedAt: Date | null;
@@ -257,6 +263,30 @@ function emergencyStillPermitted(
     : settings.breakGlassAccess;
 }
 
+/**
+ * Opening an emergency access (DOMAIN §4.6): the regulator on a call (SAMU switch), or any
+ * professional facing a person unable to consent (break-glass switch) — unless the person opposed
+ * beforehand through that switch, or blocked this professional.
+ */
+function decideEmergencyOpening(actor: ProfessionalActor, input: DecisionInput, blocked: boolean): Decision {
+  const { settings } = input.policy;
+  if (blocked) return HIDDEN('blocked by the patient');
+  if (input.request.emergencyMode === 'samu') {
+    if (actor.emergencyRegulator !== true)
+      return {
+        allow: false,
+        reason: 'Only the emergency regulation (SAMU) may use this path',
+        visible: true,
+      };
+    return settings.samuAccess
+      ? allow('emergency')
+      : { allow: false, reason: 'The person opposed access by the emergency regulation', visible: true };
+  }
+  return settings.breakGlassAccess
+    ? allow('emergency')
+    : { allow: false, reason: 'The person opposed emergency access', visible: true };
+}
+
 function decideForProfessional(actor: ProfessionalActor, input: DecisionInput): Decision {
   const { request, policy, now } = input;
   const item = request.item;
@@ -269,6 +299,7 @@ function decideForProfessional(actor: ProfessionalActor, input: DecisionInput): 
     switch (request.action) {
       // A patient may not refuse that a professional adds useful documents (DOMAIN §4.2).
       case 'create':
+        if (request.entityType === 'EmergencyAccess') return decideEmergencyOpening(actor, input, blocked);
         return request.entityType === 'DocumentReference' || request.entityType === 'List'
           ? allow('contribution')
           : HIDDEN('professionals only add documents');

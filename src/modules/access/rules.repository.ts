@@ -14,6 +14,8 @@ export function toRule(row: AccessRuleRow): AccessRule {
     documentId: row.document_id,
     role: row.role as RoleName | null,
     scopes: row.scopes,
+    channel: row.channel,
+    reason: row.reason,
     startsAt: new Date(row.starts_at),
     endsAt: row.ends_at ? new Date(row.ends_at) : null,
     revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,

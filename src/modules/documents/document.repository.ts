@@ -138,7 +138,18 @@ export async function updateDocument(
   grant: Grant,
   target: Guarded<DocumentRow>,
   changes: Partial<
-    Pick<DocumentRow, 'title' | 'document_date' | 'category' | 'status' | 'read_at' | 'updated_at'>
+    Pick<
+      DocumentRow,
+      | 'title'
+      | 'document_date'
+      | 'category'
+      | 'status'
+      | 'read_at'
+      | 'updated_at'
+      | 'masked'
+      | 'release_notice_at'
+      | 'released_at'
+    >
   >,
 ): Promise<DocumentRow> {
   const row = reveal(grant, target);
@@ -179,4 +190,33 @@ export async function existingDocumentIds(
     .where('id', 'in', ids)
     .execute();
   return new Set(rows.map((r) => r.id));
+}
+
+/** Opens a row of the record covered by a record-level grant (a search or a preview by its owner). */
+export function revealForOwner(grant: Grant, guarded: Guarded<DocumentRow>): DocumentRow {
+  return reveal(grant, guarded);
+}
+
+/** Delayed documents due for their 2-week notice or their release (no health data is returned unguarded). */
+export async function listPendingReleases(
+  db: Queryable,
+  now: Date,
+  noticeBefore: Date,
+  limit: number,
+): Promise<Array<Guarded<DocumentRow>>> {
+  const rows = await db
+    .selectFrom('documents')
+    .selectAll()
+    .where('release_at', 'is not', null)
+    .where('released_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('release_at', '<=', now),
+        eb.and([eb('release_notice_at', 'is', null), eb('created_at', '<=', noticeBefore)]),
+      ]),
+    )
+    .orderBy('release_at')
+    .limit(limit)
+    .execute();
+  return rows.map(guardRow);
 }

@@ -33,6 +33,10 @@ export interface DocumentMeta {
   replacesId: string | null;
   submissionSetId: string | null;
   readAt: string | null;
+  /** Hidden by the patient from professionals. */
+  masked: boolean;
+  /** Delayed release: when it becomes visible to the patient (null: not delayed). */
+  releaseAt: string | null;
   extra: Record<string, unknown>;
 }
 
@@ -102,6 +106,8 @@ export function toMeta(row: DocumentRow): DocumentMeta {
     replacesId: row.replaces_id,
     submissionSetId: row.submission_set_id,
     readAt: row.read_at ? iso(row.read_at) : null,
+    masked: row.masked,
+    releaseAt: row.release_at ? iso(row.release_at) : null,
     extra: row.extra,
   };
 }

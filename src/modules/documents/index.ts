@@ -29,3 +29,10 @@ export {
   TRE_A05_OID,
   TRE_A07_SYSTEM,
 } from './nomenclature.ts';
+export {
+  setDocumentMasked,
+  shareDocument,
+  previewRecordAs,
+  processDelayedReleases,
+} from './document-privacy.ts';
+export type { PreviewItem } from './document-privacy.ts';

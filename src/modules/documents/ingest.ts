@@ -218,7 +218,9 @@ function prepare(
       masked: author.source === 'professional' && settings.maskByDefault,
       // Delayed release (consultation d'annonce): visible to the patient one month later at the latest.
       release_at:
-        author.source === 'professional' && doc.confidentiality?.includes('INVISIBLE_PATIENT') ? releaseDate(now) : null,
+        author.source === 'professional' && doc.confidentiality?.includes('INVISIBLE_PATIENT')
+          ? releaseDate(now)
+          : null,
       replaces_id: doc.replacesId ?? null,
       submission_set_id: null,
       read_at: null,

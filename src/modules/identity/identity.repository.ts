@@ -76,7 +76,9 @@ export async function findActiveClientWithProfessional(db: Queryable, clientRowI
   return db
     .selectFrom('oauth_clients as c')
     .innerJoin('professionals as p', 'p.id', 'c.professional_id')
+    .innerJoin('organizations as o', 'o.id', 'c.organization_id')
     .select([
+      'o.kind as organization_kind',
       'c.id as client_row_id',
       'c.client_id',
       'c.organization_id',

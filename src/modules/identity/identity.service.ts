@@ -253,6 +253,8 @@ export async function authenticateBearer(ctx: Ctx, token: string): Promise<Profe
     display: `${row.given} ${row.family}`,
     organizationId: row.organization_id,
     clientId: row.client_id,
+    // The emergency medical regulation (SAMU, centre 15) is an organisation of kind 'samu'.
+    emergencyRegulator: row.organization_kind === 'samu',
   };
 }
 
