@@ -2,7 +2,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ctx } from './platform/context.ts';
 import { randomToken } from './platform/crypto.ts';
-import type { ProfessionalActor } from './modules/access/index.ts';
+import {
+  addAccessRule,
+  grantRepresentation,
+  type PatientActor,
+  type ProfessionalActor,
+} from './modules/access/index.ts';
 import { ingestSubmission } from './modules/documents/index.ts';
 import {
   createClient,
@@ -111,6 +116,16 @@ const PROFESSIONALS = [
     profession: 'Infirmière',
     clientId: 'demo-nurse',
     org: { finess: null, name: 'Cabinet infirmier (démo)', kind: 'cabinet' },
+  },
+  {
+    rpps: '10100000065',
+    professionCode: '10',
+    specialtyCode: 'SM54',
+    given: 'Thomas',
+    family: 'Girard',
+    profession: 'Médecin régulateur (SAMU)',
+    clientId: 'demo-samu',
+    org: { finess: '750000044', name: 'SAMU 75 — centre 15 (démo)', kind: 'samu' },
   },
 ];
 
@@ -321,6 +336,35 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
       ],
     });
   }
+  if (camille && leo) await seedRules(ctx, camille.id, leo.id);
   writeFileSync(demoFilePath(ctx.config.dataDir), JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
   return demo;
+}
+
+/**
+ * Who may see what in the demo: Camille chose Dr Dubois as her GP, has the hospital cardiologist,
+ * the lab and the nurse in her care team, and gave the pharmacist her consent at the counter; she
+ * is Léo's legal representative, and Dr Dubois is Léo's GP too.
+ */
+async function seedRules(ctx: Ctx, camilleId: string, leoId: string): Promise<void> {
+  const [gp, cardio, lab, pharmacist, nurse] = PROFESSIONALS.map((p) => p.rpps) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const camille: PatientActor = {
+    kind: 'patient',
+    patientId: camilleId,
+    display: 'Camille Martin',
+    sessionId: 'demo-seed',
+  };
+  await addAccessRule(ctx, camille, camilleId, { kind: 'role', role: 'gp', rpps: gp });
+  for (const rpps of [cardio, lab, nurse])
+    await addAccessRule(ctx, camille, camilleId, { kind: 'care_team', rpps });
+  await addAccessRule(ctx, camille, camilleId, { kind: 'consent', rpps: pharmacist, channel: 'in_person' });
+  const system = { kind: 'system' as const, display: 'Carnet (déclaration de naissance)' };
+  await grantRepresentation(ctx, system, leoId, { personId: camilleId, role: 'legal_representative' });
+  await addAccessRule(ctx, system, leoId, { kind: 'role', role: 'gp', rpps: gp });
 }

@@ -46,4 +46,5 @@ export {
   addAccessRule,
   revokeAccessRule,
   openEmergencyAccess,
+  grantRepresentation,
 } from './privacy.service.ts';

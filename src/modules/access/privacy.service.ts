@@ -267,3 +267,49 @@ export async function openEmergencyAccess(
   });
   return { id, endsAt };
 }
+
+/**
+ * Records that a person acts for another: a legal representative (parent, guardian) or a caregiver
+ * with chosen scopes and an end date. Lifecycle flows (invitations, majority) call this.
+ */
+export async function grantRepresentation(
+  ctx: Ctx,
+  actor: Actor,
+  patientId: string,
+  input: {
+    personId: string;
+    role: 'legal_representative' | 'guardian' | 'caregiver';
+    scopes?: string[];
+    until?: Date;
+  },
+): Promise<string> {
+  const now = ctx.clock.now();
+  const id = uuidv7(now.getTime());
+  await guarded(ctx, async (tx) => {
+    await requireAccess(tx, actor, {
+      patientId,
+      action: 'manage',
+      entity: { type: 'AccessRule', id },
+      details: { kind: 'representation', role: input.role },
+    });
+    await repo.insertRule(tx.db, {
+      patient_id: patientId,
+      id,
+      kind: 'representation',
+      professional_id: null,
+      person_id: input.personId,
+      document_id: null,
+      role: input.role,
+      channel: null,
+      reason: null,
+      scopes: input.scopes ?? [],
+      starts_at: now,
+      ends_at: input.until ?? null,
+      revoked_at: null,
+      created_at: now,
+      created_by: `${actor.kind}:${actorId(actor) ?? ''}`,
+      details: '{}',
+    });
+  });
+  return id;
+}
