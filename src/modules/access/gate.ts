@@ -12,7 +12,7 @@ import {
   type ItemFacts,
   type RecordPolicy,
 } from './policy.ts';
-import { loadLiveRules, loadSettings, toRule } from './rules.repository.ts';
+import { loadPolicyRows, toRule } from './rules.repository.ts';
 
 /**
  * The one door. Every read or write of a person's data runs inside `guarded()`, asks
@@ -106,11 +106,8 @@ export async function loadRecordPolicy(ctx: Ctx, patientId: string): Promise<Rec
   const cache = policiesIn.get(ctx.db);
   const hit = cache?.get(patientId);
   if (hit) return hit;
-  const [rows, settings] = await Promise.all([
-    loadLiveRules(ctx.db, patientId, ctx.clock.now()),
-    loadSettings(ctx.db, patientId),
-  ]);
-  const policy: RecordPolicy = { patientId, settings, rules: rows.map(toRule) };
+  const { rules, settings } = await loadPolicyRows(ctx.db, patientId, ctx.clock.now());
+  const policy: RecordPolicy = { patientId, settings, rules: rules.map(toRule) };
   cache?.set(patientId, policy);
   return policy;
 }

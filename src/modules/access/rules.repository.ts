@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Queryable } from '../../platform/db/database.ts';
 import type { AccessRuleRow, AccessRulesTable } from '../../platform/db/schema.ts';
 import type { Insertable } from 'kysely';
@@ -105,4 +106,45 @@ export async function findLiveRole(
   now: Date,
 ): Promise<AccessRuleRow[]> {
   return (await loadLiveRules(db, patientId, now)).filter((r) => r.kind === 'role' && r.role === role);
+}
+
+/**
+ * A record's live rules and its settings in ONE round trip (the gate runs this on every request).
+ * Rows come back as JSON and are mapped like loadLiveRules' rows.
+ */
+export async function loadPolicyRows(
+  db: Queryable,
+  patientId: string,
+  now: Date,
+): Promise<{ rules: AccessRuleRow[]; settings: PrivacySettings }> {
+  const result = await sql<{
+    settings: Record<string, unknown> | null;
+    rules: Array<Record<string, unknown>> | null;
+  }>`
+    select
+      (select row_to_json(s) from privacy_settings s where s.patient_id = ${patientId}) as settings,
+      (select json_agg(r) from access_rules r
+        where r.patient_id = ${patientId} and r.revoked_at is null and (r.ends_at is null or r.ends_at > ${now})) as rules
+  `.execute(db);
+  const row = result.rows[0];
+  const s = row?.settings;
+  const settings: PrivacySettings = s
+    ? {
+        maskByDefault: s.mask_by_default === true,
+        samuAccess: s.samu_access === true,
+        breakGlassAccess: s.break_glass_access === true,
+        emergencyIncludesMasked: s.emergency_includes_masked === true,
+      }
+    : DEFAULT_SETTINGS;
+  const rules = (row?.rules ?? []).map(
+    (r) =>
+      ({
+        ...r,
+        starts_at: new Date(r.starts_at as string),
+        ends_at: r.ends_at ? new Date(r.ends_at as string) : null,
+        revoked_at: r.revoked_at ? new Date(r.revoked_at as string) : null,
+        created_at: new Date(r.created_at as string),
+      }) as AccessRuleRow,
+  );
+  return { rules, settings };
 }
