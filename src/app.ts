@@ -12,6 +12,7 @@ import { documentPrivacyRoutes } from './modules/documents/document-privacy.rout
 import { documentRoutes } from './modules/documents/document.routes.ts';
 import { PATIENT_MAX_BYTES } from './modules/documents/index.ts';
 import { oauthRoutes, sessionRoutes } from './modules/identity/identity.routes.ts';
+import { devMailRoutes, notificationRoutes } from './modules/notifications/index.ts';
 import { uuidv7 } from './platform/ids.ts';
 import type { Ctx } from './platform/context.ts';
 
@@ -68,6 +69,7 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
       await api.register(sessionRoutes);
       await api.register(documentRoutes);
       await api.register(historyRoutes);
+      await api.register(notificationRoutes);
       await api.register(privacyRoutes);
       await api.register(documentPrivacyRoutes);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -75,6 +77,8 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
     { prefix: '/api' },
   );
   await app.register(fhirRoutes, { prefix: '/fhir/R4' });
+  // The local mail outbox (embedded mode): a development page, in demo mode only.
+  if (ctx.config.demo) await app.register(devMailRoutes);
 
   app.setNotFoundHandler((request) => {
     throw new AppError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);

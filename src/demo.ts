@@ -208,7 +208,7 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
       family: p.family,
       birthDate: p.birthDate,
       sex: p.sex,
-      ...(p.login && password ? { login: p.login, password } : {}),
+      ...(p.login && password ? { login: p.login, password, email: p.login } : {}),
     });
     patientIds.push(patient.id);
     demo.patients.push({

@@ -5,7 +5,9 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { demoFilePath, seedDemo } from './demo.ts';
-import { sweepOrphanBlobs } from './modules/documents/index.ts';
+import { startAuditSealer } from './modules/audit/index.ts';
+import { processDelayedReleases, sweepOrphanBlobs } from './modules/documents/index.ts';
+import { registerJobHandler, startNotificationWorker } from './modules/notifications/index.ts';
 import { DataDirLockedError } from './platform/data-dir-lock.ts';
 import { createLogger } from './platform/logger.ts';
 import { openRuntime } from './runtime.ts';
@@ -43,6 +45,16 @@ async function main(): Promise<void> {
     );
   }, 3600_000);
   sweepTimer.unref();
+  // Chains committed audit events every second, and checkpoints the chain heads (audit/seal.ts).
+  const sealer = startAuditSealer(ctx);
+
+  // Notification delivery and scheduled jobs (pg-boss on the same database); off with CARNET_WORKERS=false.
+  registerJobHandler(runtime.jobs, 'documents.delayed-release', async (jobCtx) => {
+    await processDelayedReleases(jobCtx);
+  });
+  const worker = config.workers ? await startNotificationWorker(ctx, { jobs: runtime.jobs }) : undefined;
+  // Delayed documents: the 2-week notice and the 1-month release are checked every 15 minutes.
+  await worker?.scheduleCron('documents.delayed-release', '*/15 * * * *');
 
   const demo = config.demo ? await seedDemo(ctx) : undefined;
   const app = await buildApp(ctx);
@@ -75,6 +87,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping');
     clearInterval(sweepTimer);
     await app.close();
+    await worker?.stop({ graceful: true, timeoutMs: 5000 });
+    await sealer.stop();
     await runtime.close();
     process.exit(0);
   };

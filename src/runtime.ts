@@ -9,6 +9,7 @@ import type { Ctx } from './platform/context.ts';
 import { acquireDataDirLock, type DataDirLock } from './platform/data-dir-lock.ts';
 import { migrateToLatest, openDatabase } from './platform/db/database.ts';
 import { loadMasterKey } from './platform/master-key.ts';
+import { createJobRegistry, notificationEvents, type JobRegistry } from './modules/notifications/index.ts';
 
 /**
  * Opens everything a running Carnet needs — lock, database, migrations, blob store, keys — and
@@ -16,6 +17,8 @@ import { loadMasterKey } from './platform/master-key.ts';
  */
 export interface Runtime {
   ctx: Ctx;
+  /** Handlers of scheduled jobs (registerJobHandler), for the worker main.ts starts. */
+  jobs: JobRegistry;
   close(): Promise<void>;
 }
 
@@ -47,17 +50,21 @@ export async function openRuntime(
       });
     }
     const masterKey = loadMasterKey(config.masterKey, config.dataDir, (m) => log.warn(m));
+    const clock = options.clock ?? systemClock;
     const ctx: Ctx = {
       db: handle.db,
       rootDb: handle.db,
       blobs,
       masterKey,
-      clock: options.clock ?? systemClock,
+      clock,
       config,
       log,
+      // Domain events become notification outbox rows, in the transaction that publishes them.
+      events: notificationEvents(clock),
     };
     return {
       ctx,
+      jobs: createJobRegistry(),
       close: async () => {
         await blobs.close();
         await handle.close();

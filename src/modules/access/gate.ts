@@ -158,6 +158,10 @@ export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): P
     (req.action === 'read' || req.action === 'search') &&
     decision.basis !== 'author'
   ) {
+    const emergencyRule =
+      decision.basis === 'emergency'
+        ? (await loadRecordPolicy(ctx, req.patientId)).rules.find((r) => r.id === decision.ruleId)
+        : undefined;
     await ctx.events?.publish(ctx.db, {
       type: 'record.accessed',
       patientId: req.patientId,
@@ -166,6 +170,7 @@ export async function requireAccess(ctx: Ctx, actor: Actor, req: GateRequest): P
         display: actor.display,
         professionCode: actor.professionCode,
         emergency: decision.basis === 'emergency',
+        mode: typeof emergencyRule?.details.mode === 'string' ? emergencyRule.details.mode : null,
       },
     });
   }
@@ -265,5 +270,43 @@ export async function recordDenial(
     reason,
     requestId: ctx.requestId ?? null,
     details: req.details ?? {},
+  });
+}
+
+/**
+ * Records a refused authentication — a missing, expired, forged or revoked bearer token or session,
+ * a wrong password or client secret — before any actor or record is known. The attempt is named by
+ * its route pattern, never by what the caller sent (ids, logins, tokens).
+ * @example await recordAuthenticationFailure(ctx, { credential: 'bearer', method: 'GET', route: '/fhir/R4/Binary/:id', reason });
+ */
+export async function recordAuthenticationFailure(
+  ctx: Ctx,
+  attempt: {
+    credential: 'bearer' | 'session' | 'password' | 'client';
+    method: string;
+    route: string;
+    reason: string;
+  },
+): Promise<void> {
+  await recordAuditEvent(ctx.rootDb, {
+    patientId: null,
+    recordedAt: ctx.clock.now(),
+    actor: {
+      kind: 'anonymous',
+      id: null,
+      display: 'Unauthenticated caller',
+      organizationId: null,
+      clientId: null,
+    },
+    action: 'authenticate',
+    entity: {
+      type: attempt.credential === 'bearer' || attempt.credential === 'client' ? 'AccessToken' : 'Session',
+      id: null,
+    },
+    outcome: 'denied',
+    basis: null,
+    reason: attempt.reason,
+    requestId: ctx.requestId ?? null,
+    details: { credential: attempt.credential, method: attempt.method, route: attempt.route },
   });
 }

@@ -66,7 +66,7 @@ export const NOTIFICATION_DATA = {
   appointment: z.strictObject({ appointmentId: id, startsAt: instant }),
   prevention_due: z.strictObject({ itemId: id }),
   apps_recap: z.strictObject({ appCount: z.number().int().min(0).max(10_000), periodDays: z.number().int() }),
-  document_release_pending: z.strictObject({ documentId: id, releaseAt: instant }),
+  document_release_pending: z.strictObject({ documentId: id, releaseAt: instant.optional() }),
 } as const satisfies Record<NotificationType, z.ZodType>;
 
 export type NotificationData<T extends NotificationType = NotificationType> = z.infer<
@@ -134,7 +134,11 @@ export function preferenceGrid(stored: readonly Preference[]): PreferenceCell[] 
  * @example checkPreferenceChanges([{ type: 'professional_access', channel: 'email', enabled: false }]) // throws 400
  */
 export function checkPreferenceChanges(changes: readonly Preference[]): Preference[] {
+  const seen = new Set<string>();
   changes.forEach((change, i) => {
+    const cell = `${change.type}/${change.channel}`;
+    if (seen.has(cell)) throw invalid(`${cell} is given twice`, `preferences.${i}`);
+    seen.add(cell);
     if (!change.enabled && isMandatory(change.type)) {
       throw invalid(
         `Notifications of ${change.type === 'professional_access' ? 'each access by a professional' : 'each emergency access'} cannot be turned off: you are always told who opened your record`,

@@ -33,7 +33,8 @@ function formatter(lang: Language): Formatter {
   return { at: (iso) => at.format(new Date(iso)), day: (iso) => day.format(new Date(iso)) };
 }
 
-const who = (display: string, label: string | undefined): string => (label ? `${display} (${label})` : display);
+const who = (display: string, label: string | undefined): string =>
+  label ? `${display} (${label})` : display;
 
 export const TEMPLATES: { readonly [T in NotificationType]: Template<T> } = {
   professional_access: {
@@ -81,8 +82,14 @@ export const TEMPLATES: { readonly [T in NotificationType]: Template<T> } = {
   },
   appointment: {
     shows: ['startsAt'],
-    fr: (d, f) => ({ title: 'Rendez-vous', body: `Rappel : vous avez un rendez-vous le ${f.at(d.startsAt)}.` }),
-    en: (d, f) => ({ title: 'Appointment', body: `Reminder: you have an appointment on ${f.at(d.startsAt)}.` }),
+    fr: (d, f) => ({
+      title: 'Rendez-vous',
+      body: `Rappel : vous avez un rendez-vous le ${f.at(d.startsAt)}.`,
+    }),
+    en: (d, f) => ({
+      title: 'Appointment',
+      body: `Reminder: you have an appointment on ${f.at(d.startsAt)}.`,
+    }),
   },
   prevention_due: {
     shows: [],
@@ -90,7 +97,10 @@ export const TEMPLATES: { readonly [T in NotificationType]: Template<T> } = {
       title: 'Prévention',
       body: 'Une action de prévention vous est proposée. Retrouvez-la dans votre espace.',
     }),
-    en: () => ({ title: 'Prevention', body: 'A prevention step is suggested for you. See it in your space.' }),
+    en: () => ({
+      title: 'Prevention',
+      body: 'A prevention step is suggested for you. See it in your space.',
+    }),
   },
   apps_recap: {
     shows: ['appCount', 'periodDays'],
@@ -114,12 +124,20 @@ export const TEMPLATES: { readonly [T in NotificationType]: Template<T> } = {
   document_release_pending: {
     shows: ['releaseAt'],
     fr: (d, f) => ({
-      title: 'Un document arrive',
-      body: `Un document sera visible dans votre dossier à partir du ${f.day(d.releaseAt)}.`,
+      title: 'Un document vous attend',
+      body:
+        (d.releaseAt
+          ? `Un document a été déposé pour vous ; il sera visible dans votre dossier à partir du ${f.day(d.releaseAt)}.`
+          : 'Un document a été déposé pour vous ; il sera bientôt visible dans votre dossier.') +
+        ' Vous pouvez en parler avec votre professionnel de santé.',
     }),
     en: (d, f) => ({
-      title: 'A document is on its way',
-      body: `A document will be visible in your record from ${f.day(d.releaseAt)}.`,
+      title: 'A document is waiting for you',
+      body:
+        (d.releaseAt
+          ? `A document has been filed for you; it will be visible in your record from ${f.day(d.releaseAt)}.`
+          : 'A document has been filed for you; it will soon be visible in your record.') +
+        ' You can talk about it with your health professional.',
     }),
   },
 };
