@@ -22,7 +22,9 @@ function selectChained(query: EventsQuery) {
     'id',
     'seq',
     'patient_id',
-    sql<string>`to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('recorded_at_text'),
+    sql<string>`to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
+      'recorded_at_text',
+    ),
     'actor_kind',
     'actor_id',
     'actor_display',
@@ -177,7 +179,11 @@ export interface Head extends Link {
 }
 
 /** Chain heads in chain-key order, after a key. */
-export async function listHeadsPage(db: Queryable, afterKey: string | undefined, limit: number): Promise<Head[]> {
+export async function listHeadsPage(
+  db: Queryable,
+  afterKey: string | undefined,
+  limit: number,
+): Promise<Head[]> {
   let query = db.selectFrom('audit_chain_heads').select(['patient_id', 'chain_index', 'chain_hash']);
   if (afterKey !== undefined) query = query.where('patient_id', '>', afterKey);
   const rows = await query.orderBy('patient_id').limit(limit).execute();

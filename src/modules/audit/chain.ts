@@ -77,6 +77,33 @@ export function genesisHash(chainKey: string): Buffer {
 export function linkHash(previous: Uint8Array, event: ChainedEvent, chainIndex: number): Buffer {
   return createHash('sha256')
     .update(previous)
-    .update(canonicalJson({ v: CHAIN_VERSION, chainIndex, ...event }), 'utf8')
+    .update(canonicalJson(chainedContent(event, chainIndex)), 'utf8')
     .digest();
+}
+
+/** Exactly the hashed fields (the event object may carry more, e.g. its stored link). */
+function chainedContent(e: ChainedEvent, chainIndex: number): Record<string, unknown> {
+  return {
+    v: CHAIN_VERSION,
+    chainIndex,
+    id: e.id,
+    seq: e.seq,
+    patientId: e.patientId,
+    recordedAt: e.recordedAt,
+    actorKind: e.actorKind,
+    actorId: e.actorId,
+    actorDisplay: e.actorDisplay,
+    actorProfession: e.actorProfession,
+    onBehalfOf: e.onBehalfOf,
+    organizationId: e.organizationId,
+    clientId: e.clientId,
+    action: e.action,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    outcome: e.outcome,
+    basis: e.basis,
+    reason: e.reason,
+    requestId: e.requestId,
+    details: e.details,
+  };
 }

@@ -1,73 +1,32 @@
 /**
  * Audit trail: append-only events, one per decision and action, written in the same transaction as
- * the action they describe. Only the access gate writes them.
+ * the action they describe (only the access gate writes them), then hash-chained per patient by the
+ * sealer; `verifyAuditChains` checks the chains against signed checkpoints kept outside the
+ * database. Also the activity history's presentation and downloads, and disputes.
  */
-import { uuidv7 } from '../../platform/ids.ts';
-import type { Queryable } from '../../platform/db/database.ts';
-import type { AuditEventRow } from '../../platform/db/schema.ts';
-import { insertAuditEvents, listAuditEvents, type AuditQuery } from './audit.repository.ts';
-import type { AuditEvent } from './audit.ts';
-
-export type { AuditEvent } from './audit.ts';
-
-export type NewAuditEvent = Omit<AuditEvent, 'id'>;
-
-/**
- * @example await recordAuditEvent(tx, { patientId, recordedAt: now, actor, action: 'read', … });
- */
-export async function recordAuditEvent(db: Queryable, event: NewAuditEvent): Promise<string> {
-  const id = uuidv7(event.recordedAt.getTime());
-  await insertAuditEvents(db, [
-    {
-      id,
-      patient_id: event.patientId,
-      recorded_at: event.recordedAt,
-      actor_kind: event.actor.kind,
-      actor_id: event.actor.id,
-      actor_display: event.actor.display,
-      on_behalf_of: null,
-      organization_id: event.actor.organizationId,
-      client_id: event.actor.clientId,
-      action: event.action,
-      entity_type: event.entity.type,
-      entity_id: event.entity.id,
-      outcome: event.outcome,
-      basis: event.basis,
-      reason: event.reason,
-      request_id: event.requestId,
-      details: JSON.stringify(event.details),
-    },
-  ]);
-  return id;
-}
-
-function toEvent(row: AuditEventRow): AuditEvent & { seq: string } {
-  return {
-    id: row.id,
-    seq: String(row.seq),
-    patientId: row.patient_id,
-    recordedAt: new Date(row.recorded_at),
-    actor: {
-      kind: row.actor_kind,
-      id: row.actor_id,
-      display: row.actor_display,
-      organizationId: row.organization_id,
-      clientId: row.client_id,
-    },
-    action: row.action,
-    entity: { type: row.entity_type, id: row.entity_id },
-    outcome: row.outcome,
-    basis: row.basis,
-    reason: row.reason,
-    requestId: row.request_id,
-    details: row.details,
-  };
-}
-
-/** Events on one patient's record, newest first, keyset-paged by `beforeSeq`. */
-export async function listPatientAuditEvents(
-  db: Queryable,
-  query: AuditQuery,
-): Promise<Array<AuditEvent & { seq: string }>> {
-  return (await listAuditEvents(db, query)).map(toEvent);
-}
+export type { AuditEvent, NewAuditEvent, StoredAuditEvent, HistoryTab } from './audit.ts';
+export { ACTOR_KINDS_BY_TAB } from './audit.ts';
+export type { AuditQuery } from './audit.repository.ts';
+export { recordAuditEvent, listPatientAuditEvents, findPatientAuditEvent } from './audit.service.ts';
+export { sealAuditEvents, startAuditSealer, type SealResult, type AuditSealer } from './seal.ts';
+export { verifyAuditChains, type VerifyReport, type ChainBreak } from './verify.ts';
+export { formatVerifyReport, progressBar } from './verify-report.ts';
+export {
+  writeAuditCheckpoint,
+  readAuditCheckpoints,
+  compactAuditCheckpoints,
+  CHECKPOINT_PREFIX,
+} from './checkpoint.ts';
+export { NO_PATIENT_CHAIN } from './chain.ts';
+export { presentHistoryEntry, HIDDEN_PERSON, type HistoryEntry, type ActorLookups } from './history-entry.ts';
+export {
+  historyCsv,
+  historyBundle,
+  toFhirAuditEvent,
+  CSV_COLUMNS,
+  type FhirAuditEvent,
+  type FhirBundle,
+} from './history-export.ts';
+export type { Dispute, DisputeStatus, DisputeChange } from './dispute.ts';
+export { DISPUTE_STATUSES, MAX_DISPUTE_COMMENT } from './dispute.ts';
+export { openDispute, listDisputes, updateDisputeStatus, type DisputeOperator } from './dispute.service.ts';
