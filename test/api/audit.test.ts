@@ -90,7 +90,12 @@ describe('the activity history', () => {
         'ingest',
         'create',
         { type: 'DocumentReference', id: ids.pushed },
-        { kind: 'professional', id: pro.rpps, display: `${pro.given} ${pro.family}` },
+        {
+          kind: 'professional',
+          id: pro.rpps,
+          display: `${pro.given} ${pro.family}`,
+          profession: { code: '10', label: 'Médecin' },
+        },
         'contribution',
       ],
     ] as const;
