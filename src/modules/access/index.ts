@@ -36,6 +36,7 @@ export {
   explainAccess,
   guarded,
   recordDenial,
+  recordAuthenticationFailure,
   loadRecordPolicy,
 } from './gate.ts';
 export { listRecordHistory } from './history.ts';

@@ -1,6 +1,6 @@
 import { AppError, invalid } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { uuidv7 } from '../../platform/ids.ts';
+import { isUuid, uuidv7 } from '../../platform/ids.ts';
 import {
   findProfessionalByRpps,
   listProfessionals,
@@ -8,7 +8,7 @@ import {
   type Professional,
 } from '../identity/index.ts';
 import { actorId, type Actor, type ProfessionalActor } from './actor.ts';
-import { guarded, loadRecordPolicy, requireAccess } from './gate.ts';
+import { guarded, loadRecordPolicy, recordDenial, requireAccess } from './gate.ts';
 import type { AccessRule, PrivacySettings, RoleName, RuleKind } from './policy.ts';
 import * as repo from './rules.repository.ts';
 
@@ -185,6 +185,23 @@ export async function revokeAccessRule(
   patientId: string,
   ruleId: string,
 ): Promise<void> {
+  // A rule that is not live on this record (another person's, ended, or unknown) is a denial, like
+  // any id the actor may not act on: recorded without naming a record, answered 404.
+  const found = isUuid(ruleId) ? await repo.findRule(ctx.db, patientId, ruleId) : undefined;
+  if (!found || found.revoked_at) {
+    await recordDenial(
+      ctx,
+      actor,
+      {
+        patientId: null,
+        action: 'manage',
+        entity: { type: 'AccessRule', id: isUuid(ruleId) ? ruleId : JSON.stringify(ruleId).slice(1, -1) },
+        details: { revoke: true },
+      },
+      'no such rule on this record',
+    );
+    throw new AppError('not_found', 'Not found');
+  }
   await guarded(ctx, async (tx) => {
     await requireAccess(tx, actor, {
       patientId,
@@ -192,7 +209,7 @@ export async function revokeAccessRule(
       entity: { type: 'AccessRule', id: ruleId },
       details: { revoke: true },
     });
-    const row = /^[0-9a-f-]{36}$/.test(ruleId) ? await repo.findRule(tx.db, patientId, ruleId) : undefined;
+    const row = await repo.findRule(tx.db, patientId, ruleId);
     if (!row || row.revoked_at) throw new AppError('not_found', 'Not found');
     if (row.kind === 'representation' || row.kind === 'app') {
       throw new AppError('forbidden', 'Representations and app pairings are ended from their own pages');

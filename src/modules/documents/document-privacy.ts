@@ -5,6 +5,7 @@ import {
   addAccessRule,
   decide,
   accessMatrix,
+  explainAccess,
   guarded,
   loadRecordPolicy,
   recordDenial,
@@ -57,6 +58,36 @@ export async function shareDocument(
   patientId: string,
   input: { documentId: string; rpps: string; until: string },
 ): Promise<RuleView> {
+  // The document is named by the path: one the actor may not manage (another person's, awaiting
+  // release, unknown) answers 404 with a recorded denial, exactly like the other document routes.
+  const found = isUuid(input.documentId)
+    ? await repo.findGuardedById(ctx.rootDb, input.documentId)
+    : undefined;
+  const decision = found
+    ? await explainAccess(ctx, actor, {
+        patientId: found.facts.patientId,
+        action: 'manage',
+        entityType: 'DocumentReference',
+        item: found.facts,
+      })
+    : undefined;
+  if (!found || !decision?.allow || found.facts.patientId !== patientId) {
+    await recordDenial(
+      ctx,
+      actor,
+      {
+        patientId: found?.facts.patientId ?? null,
+        action: 'manage',
+        entity: {
+          type: 'DocumentReference',
+          id: isUuid(input.documentId) ? input.documentId : JSON.stringify(input.documentId).slice(1, -1),
+        },
+        details: { share: true },
+      },
+      decision && !decision.allow ? decision.reason : 'no such document in this record',
+    );
+    throw new AppError('not_found', 'Not found');
+  }
   return addAccessRule(
     ctx,
     actor,
@@ -160,7 +191,8 @@ export async function previewRecordAs(
           ],
         }
       : real;
-    const rows = await repo.listGuarded(tx.db, patientId, { status: ['current'] }, 1000);
+    // Every version, as an ITI-67 search without a status filter returns them to the professional.
+    const rows = await repo.listGuarded(tx.db, patientId, { status: ['current', 'superseded'] }, 1000);
     const matrix = accessMatrix();
     const items = rows.map((g) => {
       const row = repo.revealForOwner(grant, g);

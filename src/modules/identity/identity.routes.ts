@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import { ctxOf, patientActor, SESSION_COOKIE, setSessionCookie } from '../../http/request-context.ts';
+import {
+  auditedAuthentication,
+  ctxOf,
+  patientActor,
+  SESSION_COOKIE,
+  setSessionCookie,
+} from '../../http/request-context.ts';
 import { getPatient, issueToken, signIn, signOut } from './identity.service.ts';
 
 const apiError = z.object({
@@ -21,7 +27,9 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const s = await signIn(ctxOf(request), request.body.login, request.body.password);
+      const s = await auditedAuthentication(request, 'password', () =>
+        signIn(ctxOf(request), request.body.login, request.body.password),
+      );
       setSessionCookie(request, reply, s.token, s.expiresAt);
       return { patientId: s.patientId, expiresAt: s.expiresAt.toISOString() };
     },
@@ -106,15 +114,20 @@ export const oauthRoutes: FastifyPluginAsyncZod = async (app) => {
         .status(400)
         .send({ error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported' });
     }
-    if (!clientId || !clientSecret) {
-      return reply
-        .status(401)
-        .send({ error: 'invalid_client', error_description: 'Client authentication is required' });
-    }
+    const missing = !clientId || !clientSecret;
     try {
-      return await issueToken(ctxOf(request), clientId, clientSecret);
+      return await auditedAuthentication(request, 'client', async () => {
+        if (!clientId || !clientSecret)
+          throw new AppError('unauthenticated', 'Client authentication is required');
+        return issueToken(ctxOf(request), clientId, clientSecret);
+      });
     } catch (err) {
       if (err instanceof AppError && err.code === 'unauthenticated') {
+        if (missing) {
+          return reply
+            .status(401)
+            .send({ error: 'invalid_client', error_description: 'Client authentication is required' });
+        }
         return reply
           .status(401)
           .header('WWW-Authenticate', 'Basic realm="carnet"')
