@@ -101,6 +101,33 @@ export function capabilityStatement(baseUrl: string): FhirResource {
             interaction: [{ code: 'read' }],
           },
           {
+            type: 'AuditEvent',
+            documentation:
+              "The record's traces (IHE BALP shape), for the patient's declared GP and the administrators they named; anyone else gets 404. Newest first, paged with _cursor.",
+            interaction: [{ code: 'search-type' }],
+            searchParam: [
+              {
+                name: 'patient.identifier',
+                type: 'token',
+                documentation: 'The INS, system|value (required).',
+              },
+              { name: '_count', type: 'number', documentation: 'Page size (at most 200).' },
+              { name: '_cursor', type: 'string', documentation: 'Opaque cursor from the next link.' },
+            ],
+          },
+          {
+            type: 'Patient',
+            documentation: 'No Patient resource is exposed; the $emergency-access operation only.',
+            operation: [
+              {
+                name: 'emergency-access',
+                definition: 'urn:carnet:OperationDefinition/Patient-emergency-access',
+                documentation:
+                  'Opens a time-limited emergency access: Parameters patient (valueIdentifier, the INS), mode (valueCode samu | break-glass), reason (valueString, mandatory). Governed by the patient’s switches; the patient and their GP are told.',
+              },
+            ],
+          },
+          {
             type: 'List',
             profile: PDSM_PROFILE.submissionSet,
             documentation:

@@ -41,8 +41,12 @@ describe('CapabilityStatement', () => {
     expect(byType).toEqual({
       DocumentReference: ['read', 'search-type', 'create', 'delete'],
       Binary: ['read'],
+      AuditEvent: ['search-type'],
+      Patient: [],
       List: [],
     });
+    const patient = rest.resource.find((r: Loose) => r.type === 'Patient');
+    expect(patient.operation.map((o: Loose) => o.name)).toEqual(['emergency-access']);
     const params = rest.resource[0].searchParam.map((p: Loose) => p.name);
     expect(params).toEqual([
       'patient.identifier',

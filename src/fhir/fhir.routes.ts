@@ -13,6 +13,7 @@ import {
 import type { RawQuery } from './search-params.ts';
 import { provideDocumentBundle } from './transaction.ts';
 import { emergencyAccessOperation } from './emergency.ts';
+import { searchAuditEvents } from './audit-event.ts';
 
 /**
  * FHIR R4 endpoint for professional software, following PDSm (French profile of IHE MHD).
@@ -139,6 +140,19 @@ export const fhirRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/DocumentReference/:id', async (request, reply) =>
     send(reply, 200, await readDocumentReferenceById(ctxOf(request), actorOf(request), idParam(request))),
+  );
+
+  app.get('/AuditEvent', async (request, reply) =>
+    send(
+      reply,
+      200,
+      await searchAuditEvents(
+        ctxOf(request),
+        actorOf(request),
+        request.query as RawQuery,
+        `${ctxOf(request).config.baseUrl}${request.url}`,
+      ),
+    ),
   );
 
   app.post('/Patient/$emergency-access', async (request, reply) =>
