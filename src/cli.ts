@@ -4,8 +4,11 @@
  *   sweep [--grace S]  remove document files that have no record (default grace: CARNET_ORPHAN_GRACE_SECONDS)
  *   audit verify       check every audit chain and the signed checkpoints (exit 1 when one is broken)
  *   audit seal         seal the audit events still unsealed now, and write a checkpoint
+ *   access check-matrix [FILE]  validate an access matrix file (default: the one in use)
  */
+import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from './config.ts';
+import { accessMatrix, reloadAccessMatrix } from './modules/access/index.ts';
 import {
   formatVerifyReport,
   progressBar,
@@ -25,6 +28,9 @@ const USAGE = `Usage: carnet <command>
                        broken link of each chain. Exit 0: intact; 1: broken (or, with --strict,
                        events older than S seconds, default 300, still unsealed)
   audit seal           seal the audit events not sealed yet and write a signed checkpoint
+  access check-matrix [FILE]
+                       validate an access matrix file (default refdata/access/matrix.json);
+                       a running server reloads its matrix on SIGHUP
   help                 this text`;
 
 /** `carnet audit …`: returns the exit code. */
@@ -55,6 +61,13 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help') {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
+  }
+  if (command === 'access' && rest[0] === 'check-matrix') {
+    // Needs no database: parse and check the file only.
+    const version = reloadAccessMatrix(rest[1] ? resolve(rest[1]) : undefined);
+    const m = accessMatrix();
+    process.stdout.write(`Access matrix ${version}: ${m.professions.length} professions, valid.\n`);
+    return 0;
   }
   const auditCommand = command === 'audit' && (rest[0] === 'verify' || rest[0] === 'seal');
   if (command !== 'migrate' && command !== 'sweep' && !auditCommand) {

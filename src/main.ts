@@ -3,6 +3,7 @@
  * → app → listen. `npm start` runs this file.
  */
 import { buildApp } from './app.ts';
+import { reloadAccessMatrix } from './modules/access/index.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { demoFilePath, seedDemo } from './demo.ts';
 import { startAuditSealer } from './modules/audit/index.ts';
@@ -92,6 +93,17 @@ async function main(): Promise<void> {
     await runtime.close();
     process.exit(0);
   };
+  // An operator replaced refdata/access/matrix.json: reload it without a restart.
+  process.on('SIGHUP', () => {
+    try {
+      log.info({ version: reloadAccessMatrix() }, 'access matrix reloaded');
+    } catch (err) {
+      log.error(
+        { err },
+        'access matrix NOT reloaded: the file is invalid; the previous version stays in force',
+      );
+    }
+  });
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }

@@ -54,8 +54,10 @@ export function accessMatrix(): AccessMatrix {
 
 /** Re-reads the matrix file (after an operator replaced it); returns the new version. */
 export function reloadAccessMatrix(path = refdataPath('access', 'matrix.json')): string {
-  cached = parseAccessMatrix(JSON.parse(readFileSync(path, 'utf8')));
-  return cached.version;
+  // Parse first: an invalid file leaves the matrix in force untouched.
+  const next = parseAccessMatrix(JSON.parse(readFileSync(path, 'utf8')));
+  cached = next;
+  return next.version;
 }
 
 /** May this profession read a document of this type (or, failing a type rule, of this class)? */
