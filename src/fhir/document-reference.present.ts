@@ -37,12 +37,35 @@ const partySchema = z.object({
   display: z.string().optional(),
 });
 
+const partiesSchema = z.array(partySchema);
+const conceptsSchema = z.array(codeableConceptSchema);
+const textSchema = z.string();
+
+/**
+ * A field kept in `extra`, if it has the expected shape. Absent fields (the common case) are not
+ * handed to zod: a failed parse builds an error object, and this runs for every listed document.
+ */
+function kept<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
+  return value === undefined ? undefined : schema.safeParse(value).data;
+}
+
 function partyReference(p: DeclaredParty): Record<string, unknown> {
   return {
     ...(p.resourceType ? { type: p.resourceType } : {}),
     ...(p.identifier?.value ? { identifier: p.identifier } : {}),
     ...(p.display ? { display: p.display } : {}),
   };
+}
+
+let visibilityByCode: { source: readonly unknown[]; labels: Map<string, string> } | undefined;
+
+/** TRE_A07 code → label, rebuilt only when the nomenclature was reloaded. */
+function visibilityLabels(): Map<string, string> {
+  const source = visibilityStatuses();
+  if (visibilityByCode?.source !== source) {
+    visibilityByCode = { source, labels: new Map(source.map((s) => [s.code, s.label])) };
+  }
+  return visibilityByCode.labels;
 }
 
 /**
@@ -52,16 +75,16 @@ function partyReference(p: DeclaredParty): Record<string, unknown> {
  */
 export function toDocumentReference(meta: DocumentMeta, o: PresentOptions): FhirResource {
   const e = meta.extra;
-  const declared = z.array(partySchema).safeParse(e.authors).data ?? [];
-  const authenticator = partySchema.safeParse(e.authenticator).data;
-  const facilityType = codeableConceptSchema.safeParse(e.facilityType).data;
-  const practiceSetting = codeableConceptSchema.safeParse(e.practiceSetting).data;
-  const event = z.array(codeableConceptSchema).safeParse(e.event).data;
-  const periodEnd = z.string().safeParse(e.periodEnd).data;
-  const description = z.string().safeParse(e.description).data;
-  const format = codingSchema.safeParse(e.format).data;
+  const declared = kept(partiesSchema, e.authors) ?? [];
+  const authenticator = kept(partySchema, e.authenticator);
+  const facilityType = kept(codeableConceptSchema, e.facilityType);
+  const practiceSetting = kept(codeableConceptSchema, e.practiceSetting);
+  const event = kept(conceptsSchema, e.event);
+  const periodEnd = kept(textSchema, e.periodEnd);
+  const description = kept(textSchema, e.description);
+  const format = kept(codingSchema, e.format);
   const classLabel = documentClasses().find((c) => c.code === meta.classCode)?.label;
-  const visibility = new Map(visibilityStatuses().map((s) => [s.code, s.label]));
+  const visibility = visibilityLabels();
 
   const author =
     meta.author.kind === 'professional' && o.authorRpps

@@ -1,7 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Ctx } from '../platform/context.ts';
-import type { PatientActor, ProfessionalActor } from '../modules/access/index.ts';
+import {
+  recordAuthenticationFailure,
+  type PatientActor,
+  type ProfessionalActor,
+} from '../modules/access/index.ts';
 import { authenticateBearer, resolveSession } from '../modules/identity/index.ts';
 
 export const SESSION_COOKIE = 'carnet_session';
@@ -18,20 +22,50 @@ export function ctxOf(request: FastifyRequest): Ctx {
   return { ...request.server.carnet, requestId: request.id, log: request.log as Ctx['log'] };
 }
 
+/**
+ * Puts a refused authentication on the audit trail (every denial is audited), then rethrows.
+ * Recording is best effort: an unavailable database must not turn a 401 into a 500.
+ * @example return await auditedAuthentication(request, 'session', () => resolveSession(ctx, token));
+ */
+export async function auditedAuthentication<T>(
+  request: FastifyRequest,
+  credential: 'bearer' | 'session' | 'password' | 'client',
+  authenticate: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await authenticate();
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'unauthenticated') {
+      const ctx = ctxOf(request);
+      await recordAuthenticationFailure(ctx, {
+        credential,
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        reason: err.message,
+      }).catch((e: unknown) => ctx.log.error({ err: e }, 'could not record a refused authentication'));
+    }
+    throw err;
+  }
+}
+
 /** The signed-in patient, from the session cookie; 401 otherwise. */
 export async function patientActor(request: FastifyRequest): Promise<PatientActor> {
-  const token = request.cookies[SESSION_COOKIE];
-  if (!token) throw new AppError('unauthenticated', 'Please sign in');
-  return resolveSession(ctxOf(request), token);
+  return auditedAuthentication(request, 'session', async () => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (!token) throw new AppError('unauthenticated', 'Please sign in');
+    return resolveSession(ctxOf(request), token);
+  });
 }
 
 /** The professional behind a bearer token; 401 otherwise. */
 export async function professionalActor(request: FastifyRequest): Promise<ProfessionalActor> {
-  const header = request.headers.authorization;
-  const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
-  if (!match?.[1])
-    throw new AppError('unauthenticated', 'A bearer access token is required (POST /oauth/token)');
-  return authenticateBearer(ctxOf(request), match[1]);
+  return auditedAuthentication(request, 'bearer', async () => {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
+    if (!match?.[1])
+      throw new AppError('unauthenticated', 'A bearer access token is required (POST /oauth/token)');
+    return authenticateBearer(ctxOf(request), match[1]);
+  });
 }
 
 export function setSessionCookie(

@@ -156,8 +156,13 @@ export async function searchDocuments(
     const visible: Array<Guarded<DocumentRow>> = [];
     let cursor = after;
     let exhausted = false;
-    const batch = Math.min(200, query.limit * 2 + 1);
     for (let round = 0; round < 20 && visible.length <= query.limit && !exhausted; round++) {
+      // One more than the page (to know whether another follows) and a margin for hidden items;
+      // the later rounds, needed only when many are hidden, read more at once.
+      const batch = Math.min(
+        200,
+        round === 0 ? query.limit + 1 + Math.ceil(query.limit / 4) : query.limit * 2 + 1,
+      );
       const candidates = await repo.listGuarded(
         tx.db,
         patientId,
