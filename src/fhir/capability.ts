@@ -76,6 +76,7 @@ export function capabilityStatement(baseUrl: string): FhirResource {
               'create = ITI-105 simplified publish (content inline in attachment.data); search-type = ITI-67 (GET, or POST to DocumentReference/_search with a form body); delete by the author only. A DocumentReference with relatesTo.code = replaces supersedes the target.',
             interaction: [
               { code: 'read' },
+              { code: 'vread', documentation: 'Version 1 only: documents are replaced, not versioned.' },
               { code: 'search-type', documentation: 'ITI-67' },
               { code: 'create', documentation: 'ITI-105' },
               { code: 'delete', documentation: 'Only the author; anyone else gets 404.' },

@@ -36,6 +36,12 @@ describe('ITI-105 simplified publish', () => {
     expect(res.headers.location).toBe(
       `${w.rt.config.baseUrl}/fhir/R4/DocumentReference/${created.id}/_history/1`,
     );
+    // The Location resolves (vread of version 1) to the same resource; other versions do not exist.
+    const path = String(res.headers.location).replace(w.rt.config.baseUrl + '/fhir/R4/', '');
+    const vread = await fhir(w.rt, { url: path, token: w.pro.token });
+    expect(vread.statusCode).toBe(200);
+    expect(vread.json<Loose>().id).toBe(created.id);
+    expect((await fhir(w.rt, { url: path.replace(/1$/, '2'), token: w.pro.token })).statusCode).toBe(404);
     expect(created).toMatchObject({
       resourceType: 'DocumentReference',
       status: 'current',

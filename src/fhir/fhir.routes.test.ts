@@ -39,7 +39,7 @@ describe('CapabilityStatement', () => {
       rest.resource.map((r: Loose) => [r.type, (r.interaction ?? []).map((i: Loose) => i.code)]),
     );
     expect(byType).toEqual({
-      DocumentReference: ['read', 'search-type', 'create', 'delete'],
+      DocumentReference: ['read', 'vread', 'search-type', 'create', 'delete'],
       Binary: ['read'],
       AuditEvent: ['search-type'],
       Patient: [],

@@ -168,6 +168,18 @@ export const fhirRoutes: FastifyPluginAsync = async (app) => {
     ),
   );
 
+  // vread: documents are not versioned here (a new version is a new document that replaces the old),
+  // so version 1 — the one Location headers name — is the document itself.
+  app.get('/DocumentReference/:id/_history/:vid', async (request, reply) => {
+    const { vid } = request.params as { vid: string };
+    if (vid !== '1') throw new AppError('not_found', 'Not found');
+    return send(
+      reply,
+      200,
+      await readDocumentReferenceById(ctxOf(request), actorOf(request), idParam(request)),
+    );
+  });
+
   app.delete('/DocumentReference/:id', async (request, reply) => {
     await deleteDocument(ctxOf(request), actorOf(request), idParam(request));
     return reply.code(204).send();

@@ -99,6 +99,18 @@ export const FHIR_CASES: RouteCase[] = [
       })),
   },
   {
+    route: 'GET /fhir/R4/DocumentReference/:id/_history/:vid',
+    credential: 'bearer',
+    probes: (w) =>
+      docIds(w).map(([name, id]) => ({
+        label: name,
+        method: 'GET',
+        url: `/fhir/R4/DocumentReference/${id}/_history/1`,
+        expect: 404,
+        denial: true,
+      })),
+  },
+  {
     route: 'DELETE /fhir/R4/DocumentReference/:id',
     credential: 'bearer',
     probes: (w) =>

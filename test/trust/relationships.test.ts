@@ -204,7 +204,7 @@ describe('sharing one document', () => {
 });
 
 describe('mask by default', () => {
-  it('masks documents pushed afterwards from the care team, not from the GP or the author', async () => {
+  it('masks present and future documents from the care team, not from the GP or the author', async () => {
     const team = await professional(rt, '10');
     const gp = await professional(rt, '10');
     await renewTokens(rt, author);
@@ -216,7 +216,8 @@ describe('mask by default', () => {
     const meta = await patientApi(rt, a.cookie, 'GET', `/api/documents/${after}`);
     expect(meta.statusCode).toBe(200);
 
-    expect(await view(rt, team, a.patient, { before, after })).toEqual({ before: SEEN, after: HIDDEN });
+    // DOMAIN §4.3: "mask by default" covers the documents already there and those to come.
+    expect(await view(rt, team, a.patient, { before, after })).toEqual({ before: HIDDEN, after: HIDDEN });
     expect(await view(rt, gp, a.patient, { before, after })).toEqual({ before: SEEN, after: SEEN });
     expect(await view(rt, author, a.patient, { before, after })).toEqual({ before: SEEN, after: SEEN });
     const row = await rt.ctx.rootDb
@@ -225,13 +226,19 @@ describe('mask by default', () => {
       .where('id', 'in', [before, after])
       .orderBy('id')
       .execute();
+    // No per-document choice was made: both follow the setting.
     expect(row).toEqual([
-      { id: before, masked: false },
-      { id: after, masked: true },
+      { id: before, masked: null },
+      { id: after, masked: null },
     ]);
-    // The person may still show one of them.
+    // The person may still show one of them, whatever the default…
     await setMasked(rt, a.cookie, after, false);
-    expect((await view(rt, team, a.patient, { after })).after).toEqual(SEEN);
+    expect(await view(rt, team, a.patient, { before, after })).toEqual({ before: HIDDEN, after: SEEN });
+    // …and turning the default off shows the others again, but not one hidden on purpose.
+    await setMasked(rt, a.cookie, before, true);
     await putSettings(rt, a.cookie, { maskByDefault: false });
+    expect(await view(rt, team, a.patient, { before, after })).toEqual({ before: HIDDEN, after: SEEN });
+    await setMasked(rt, a.cookie, before, null);
+    expect((await view(rt, team, a.patient, { before })).before).toEqual(SEEN);
   });
 });

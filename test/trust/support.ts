@@ -254,7 +254,12 @@ export async function putSettings(
   expect(res.statusCode, res.body).toBe(200);
 }
 
-export async function setMasked(rt: TestRuntime, cookie: string, id: string, masked: boolean): Promise<void> {
+export async function setMasked(
+  rt: TestRuntime,
+  cookie: string,
+  id: string,
+  masked: boolean | null,
+): Promise<void> {
   const res = await api(rt, cookie, 'PUT', `/api/documents/${id}/masked`, { masked });
   expect(res.statusCode, res.body).toBe(200);
 }

@@ -20,8 +20,8 @@ export interface ItemFacts {
   readonly confidentiality: readonly string[];
   readonly classCode: string | null;
   readonly typeCode: string | null;
-  /** Hidden by the patient from professionals. */
-  readonly masked: boolean;
+  /** Hidden (true) or shown (false) by the patient's choice for this document; null follows "mask by default". */
+  readonly masked: boolean | null;
   /** Delayed release: invisible to the patient (and representatives) before this instant. */
   readonly releaseAt: Date | null;
 }
@@ -134,8 +134,13 @@ export function awaitsRelease(item: ItemFacts, now: Date): boolean {
   return item.releaseAt !== null && item.releaseAt > now;
 }
 
-export function isMasked(item: ItemFacts): boolean {
-  return item.masked || item.confidentiality.includes('MASQUE_PS');
+/**
+ * Hidden from professionals: by its author's MASQUE_PS code, by the patient's choice for this
+ * document, or — when the patient made no choice for it — by "mask by default", which thus covers
+ * present and future documents alike (DOMAIN §4.3).
+ */
+export function isMasked(item: ItemFacts, settings: PrivacySettings): boolean {
+  return item.confidentiality.includes('MASQUE_PS') || (item.masked ?? settings.maskByDefault);
 }
 
 /**
@@ -339,7 +344,7 @@ function decideForProfessional(actor: ProfessionalActor, input: DecisionInput): 
   );
   if (share) return allow('shared-with', share.id);
   if (related.length === 0) return HIDDEN('no care relationship, consent or emergency access');
-  const masked = isMasked(item);
+  const masked = isMasked(item, policy.settings);
   const usable = masked
     ? related.filter(
         (r) =>

@@ -18,10 +18,10 @@ export const documentPrivacyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['privacy'],
         summary:
-          'Hide a document from professionals (its author, my GP and administrators still see it), or show it again',
+          'Hide a document from professionals (its author, my GP and administrators still see it), show it (even under mask-by-default), or null to follow mask-by-default',
         params: idParams,
-        body: z.object({ masked: z.boolean() }).strict(),
-        response: { 200: documentSchema.extend({ masked: z.boolean() }), 404: apiError },
+        body: z.object({ masked: z.boolean().nullable() }).strict(),
+        response: { 200: documentSchema.extend({ masked: z.boolean().nullable() }), 404: apiError },
       },
     },
     async (request) => {

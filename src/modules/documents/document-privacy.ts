@@ -27,7 +27,7 @@ export async function setDocumentMasked(
   ctx: Ctx,
   actor: Actor,
   id: string,
-  masked: boolean,
+  masked: boolean | null,
 ): Promise<DocumentMeta> {
   const found = isUuid(id) ? await repo.findGuardedById(ctx.rootDb, id) : undefined;
   if (!found) {

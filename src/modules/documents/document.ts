@@ -33,8 +33,8 @@ export interface DocumentMeta {
   replacesId: string | null;
   submissionSetId: string | null;
   readAt: string | null;
-  /** Hidden by the patient from professionals. */
-  masked: boolean;
+  /** The patient's choice for this document (null: follows "mask by default"). */
+  masked: boolean | null;
   /** Delayed release: when it becomes visible to the patient (null: not delayed). */
   releaseAt: string | null;
   extra: Record<string, unknown>;

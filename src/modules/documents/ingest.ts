@@ -214,8 +214,8 @@ function prepare(
       key_id: sealed.keyId,
       wrapped_key: sealed.wrappedKey,
       confidentiality: doc.confidentiality?.length ? doc.confidentiality : ['N'],
-      // "Mask by default" covers future documents from professionals too (DOMAIN §4.3).
-      masked: author.source === 'professional' && settings.maskByDefault,
+      // No choice yet: the decision applies the record's "mask by default" (present and future).
+      masked: null,
       // Delayed release (consultation d'annonce): visible to the patient one month later at the latest.
       release_at:
         author.source === 'professional' && doc.confidentiality?.includes('INVISIBLE_PATIENT')

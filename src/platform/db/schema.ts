@@ -101,8 +101,8 @@ export interface DocumentsTable {
   replaces_id: string | null;
   submission_set_id: string | null;
   read_at: Timestamp | null;
-  /** Hidden by the patient from professionals (DOMAIN §4.3). */
-  masked: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Hidden by the patient from professionals (DOMAIN §4.3); null follows the record's mask-by-default. */
+  masked: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
   /** Delayed release (INVISIBLE_PATIENT): invisible to the patient until then. */
   release_at: Timestamp | null;
   /** When the patient was told a document awaits (2-week notice). */

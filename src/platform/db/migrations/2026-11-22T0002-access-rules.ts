@@ -41,7 +41,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       updated_at timestamptz not null
     );
 
-    alter table documents add column masked boolean not null default false;
+    alter table documents add column masked boolean;
     alter table documents add column release_at timestamptz;
     alter table documents add column release_notice_at timestamptz;
     alter table documents add column released_at timestamptz;
