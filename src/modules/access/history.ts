@@ -1,9 +1,10 @@
-import { invalid } from '../../errors.ts';
+import { AppError, invalid } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import {
   ACTOR_KINDS_BY_TAB,
   listDisputes,
+  findPatientAuditEvent,
   listPatientAuditEvents,
   openDispute,
   presentHistoryEntry,
@@ -14,7 +15,7 @@ import {
 } from '../audit/index.ts';
 import { IDNPS_SYSTEM, idnpsFromRpps, professionByCode } from '../identity/index.ts';
 import { actorId, type Actor } from './actor.ts';
-import { guarded, requireAccess } from './gate.ts';
+import { guarded, recordDenial, requireAccess } from './gate.ts';
 
 /**
  * The activity history of a record: who did what on it, in what role, on what basis — in three
@@ -118,6 +119,24 @@ export async function reportAccess(
   eventId: string,
   comment: string,
 ): Promise<Dispute> {
+  // An event that is not on this record is answered like any hidden item: 404, and the attempt is
+  // recorded as a denial (it cannot be filed on the record it names, which the caller may not know).
+  const onRecord =
+    /^[0-9a-f-]{36}$/.test(eventId) && (await findPatientAuditEvent(ctx.rootDb, patientId, eventId));
+  if (!onRecord) {
+    await recordDenial(
+      ctx,
+      actor,
+      {
+        patientId: null,
+        action: 'create',
+        entity: { type: 'Dispute' },
+        details: { eventId: eventId.slice(0, 64) },
+      },
+      'no such event on this record',
+    );
+    throw new AppError('not_found', 'Not found');
+  }
   return guarded(ctx, async (tx) => {
     const id = uuidv7(tx.clock.now().getTime());
     await requireAccess(tx, actor, {
