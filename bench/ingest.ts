@@ -150,6 +150,8 @@ export async function run(args: string[]): Promise<void> {
       CARNET_TOKEN_TTL_SECONDS: '3600',
     };
     if (process.env.CARNET_BLOB_FSYNC) env.CARNET_BLOB_FSYNC = process.env.CARNET_BLOB_FSYNC;
+    // API nodes and workers can be separate processes in production (CARNET_WORKERS=false on API nodes).
+    if (process.env.CARNET_WORKERS) env.CARNET_WORKERS = process.env.CARNET_WORKERS;
     let databaseUrl: string | undefined;
     let databaseName: string | undefined;
     if (backend === 'postgres') {

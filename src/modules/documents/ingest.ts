@@ -4,15 +4,7 @@ import { sealDocument, sha1Base64, sha256 } from '../../platform/crypto.ts';
 import { isUniqueViolation } from '../../platform/db/database.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { DocumentRow, NewDocumentRow } from '../../platform/db/schema.ts';
-import {
-  guarded,
-  loadRecordPolicy,
-  requireAccess,
-  reveal,
-  type Actor,
-  type Guarded,
-  type PrivacySettings,
-} from '../access/index.ts';
+import { guarded, requireAccess, reveal, type Actor, type Guarded } from '../access/index.ts';
 import type { Patient } from '../identity/index.ts';
 import { parseCdaHeader, extractNonXmlBody, type CdaHeader } from './cda.ts';
 import * as repo from './document.repository.ts';
@@ -127,7 +119,6 @@ function prepare(
   patient: Patient,
   doc: IncomingDocument,
   warnings: string[],
-  settings: PrivacySettings,
 ): Prepared {
   const author = authorOf(actor);
   const allowed = author.source === 'patient' ? PATIENT_MEDIA_TYPES : PROFESSIONAL_MEDIA_TYPES;
@@ -288,10 +279,10 @@ export async function ingestSubmission(
       known.set(d.masterIdentifier, existing);
     }
   }
-  const { settings } = await loadRecordPolicy(ctx, patient.id);
+  // The record's policy is read once, inside the transaction, by requireAccess (fresh per request).
   const prepared = submission.documents
     .filter((d) => !known.has(d.masterIdentifier))
-    .map((d) => prepare(ctx, actor, patient, d, warnings, settings));
+    .map((d) => prepare(ctx, actor, patient, d, warnings));
   await Promise.all(prepared.map((p) => ctx.blobs.put(p.row.blob_key, p.blob)));
 
   try {

@@ -185,7 +185,7 @@ describe('delivery', () => {
     expect(emlFiles()).not.toContain(`${doc}.eml`);
     expect(emlFiles()).toContain(`${msg}.eml`);
     const titles = (await inbox(patient.id)).map((i) => i.title).sort();
-    expect(titles).toEqual(['Emergency access to your record', 'New document']);
+    expect(titles).toEqual(['Emergency access to your record', 'New documents']);
   });
 
   it('skips e-mail for a person without an address, and says why', async () => {

@@ -64,6 +64,16 @@ function accessSessionKey(kind: string, professionalKey: string, at: Date): stri
   return `${kind}:${professionalKey}:${slot}`;
 }
 
+/**
+ * New documents for one person within this window notify once ("new documents"): a hospital
+ * publishing five documents sends one notice, not five.
+ */
+export const NEW_DOCUMENTS_WINDOW_MINUTES = 60;
+
+function newDocumentsKey(at: Date): string {
+  return `documents:${Math.floor(at.getTime() / (NEW_DOCUMENTS_WINDOW_MINUTES * 60_000))}`;
+}
+
 function text(event: DomainEvent, key: string): string | undefined {
   const v = event.data[key];
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -126,7 +136,13 @@ export function notificationFor(event: DomainEvent, at: Date): NotificationInput
       };
     }
     case 'document.added':
-      return { ...base, type: 'document_added', data: { documentId: required(event, 'documentId') } };
+      // The first document of the window is the one named; the text speaks of new documents.
+      return {
+        ...base,
+        type: 'document_added',
+        data: { documentId: required(event, 'documentId') },
+        coalesceKey: newDocumentsKey(at),
+      };
     case 'document.changed':
       return { ...base, type: 'document_changed', data: { documentId: required(event, 'documentId') } };
     case 'document.release_pending': {

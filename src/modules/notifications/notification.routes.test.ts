@@ -60,7 +60,7 @@ describe('notification centre', () => {
       unreadCount: number;
     }>();
     expect(body1.items.map((i) => i.id)).toEqual([ids[2], ids[1]]);
-    expect(body1.items[1]?.title).toBe('Nouveau document');
+    expect(body1.items[1]?.title).toBe('Nouveaux documents');
     expect(body1.unreadCount).toBe(3);
     const page2 = await get(cookie, `/api/notifications?limit=2&cursor=${body1.nextCursor}`);
     expect(page2.json<{ items: Array<{ id: string }>; nextCursor: null }>()).toMatchObject({
@@ -249,7 +249,7 @@ describe('development mail page', () => {
     const page = await rt.app.inject({ method: 'GET', url: '/dev/mail' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
-    expect(page.body).toContain('Nouveau document');
+    expect(page.body).toContain('Nouveaux documents');
     expect(page.body).toContain('ines.morel@example.test');
     const one = await rt.app.inject({ method: 'GET', url: `/dev/mail/${id}` });
     expect(one.statusCode).toBe(200);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.ts';
 import { decodeWords } from './email.ts';
-import { notificationFor } from './enqueue.ts';
+import { NEW_DOCUMENTS_WINDOW_MINUTES, notificationFor } from './enqueue.ts';
 import {
   CHANNELS,
   checkPreferenceChanges,
@@ -15,6 +15,7 @@ import {
 import { renderNotification, TEMPLATES } from './templates.ts';
 
 const ID = '0192f0c4-8f3a-7c1e-9a4b-3f2d1e0c9b8a';
+const OTHER_ID = '0192f0c4-8f3a-7c1e-9a4b-3f2d1e0c9b8b';
 const AT = '2026-03-04T09:15:00.000Z';
 
 /** One valid data object per type, every optional field filled, each value distinct and recognisable. */
@@ -214,6 +215,37 @@ describe('domain events → notifications', () => {
     );
     expect(n).toMatchObject({ type: 'document_added', data: { documentId: ID } });
     expect(JSON.stringify(n?.data)).not.toContain('Oncologue');
+  });
+
+  it('new documents coalesce per person per window: one notice for a batch, a new one the next window', () => {
+    const added = (when: Date, documentId: string) =>
+      notificationFor({ type: 'document.added', patientId, data: { documentId } }, when);
+    const window = NEW_DOCUMENTS_WINDOW_MINUTES * 60_000;
+    const start = new Date(Math.floor(at.getTime() / window) * window);
+    const first = added(start, ID);
+    const sameWindow = added(new Date(start.getTime() + window - 1), OTHER_ID);
+    const nextWindow = added(new Date(start.getTime() + window), ID);
+    expect(first?.coalesceKey).toBeDefined();
+    expect(sameWindow?.coalesceKey).toBe(first?.coalesceKey);
+    expect(nextWindow?.coalesceKey).not.toBe(first?.coalesceKey);
+    // A changed document is still told each time.
+    expect(
+      notificationFor({ type: 'document.changed', patientId, data: { documentId: ID } }, at)?.coalesceKey,
+    ).toBeUndefined();
+  });
+
+  it('the new-documents text is plural-neutral and names nothing medical', () => {
+    expect(renderNotification('document_added', { documentId: ID }, 'fr')).toEqual({
+      title: 'Nouveaux documents',
+      body: 'De nouveaux documents ont été ajoutés à votre dossier.',
+    });
+    expect(renderNotification('document_added', { documentId: ID }, 'en')).toEqual({
+      title: 'New documents',
+      body: 'New documents have been added to your record.',
+    });
+  });
+
+  it('release notices are their own type', () => {
     expect(
       notificationFor({ type: 'document.release_pending', patientId, data: { documentId: ID } }, at)?.type,
     ).toBe('document_release_pending');

@@ -98,6 +98,16 @@ describe('outbox', () => {
     expect(await outboxOf(patient.id)).toHaveLength(1);
   });
 
+  it('new documents for one person in one window make one notification; another person gets theirs', async () => {
+    const patient = await seedPatient(ctx);
+    const other = await seedPatient(ctx);
+    await action(patient.id, 'commit');
+    await action(patient.id, 'commit');
+    await action(other.id, 'commit');
+    expect(await outboxOf(patient.id)).toHaveLength(1);
+    expect(await outboxOf(other.id)).toHaveLength(1);
+  });
+
   it('refuses data a type does not allow, and writes nothing', async () => {
     const patient = await seedPatient(ctx);
     await expect(

@@ -67,8 +67,11 @@ export const TEMPLATES: { readonly [T in NotificationType]: Template<T> } = {
   },
   document_added: {
     shows: [],
-    fr: () => ({ title: 'Nouveau document', body: 'Un nouveau document a été ajouté à votre dossier.' }),
-    en: () => ({ title: 'New document', body: 'A new document has been added to your record.' }),
+    fr: () => ({
+      title: 'Nouveaux documents',
+      body: 'De nouveaux documents ont été ajoutés à votre dossier.',
+    }),
+    en: () => ({ title: 'New documents', body: 'New documents have been added to your record.' }),
   },
   document_changed: {
     shows: [],
@@ -144,7 +147,7 @@ export const TEMPLATES: { readonly [T in NotificationType]: Template<T> } = {
 
 /**
  * The text of a notification in the person's language.
- * @example renderNotification('document_added', { documentId }, 'fr') // { title: 'Nouveau document', body: '…' }
+ * @example renderNotification('document_added', { documentId }, 'fr') // { title: 'Nouveaux documents', body: '…' }
  */
 export function renderNotification<T extends NotificationType>(
   type: T,
