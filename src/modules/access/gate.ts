@@ -34,16 +34,25 @@ export interface Grant {
   readonly itemId: string | undefined;
 }
 
+/** The key under which a guarded value sits: module-private, so only reveal() can read it. */
+const sealed: unique symbol = Symbol('guarded value');
+
 /** Data loaded before a decision, opaque until a Grant for it reveals it. */
 export interface Guarded<T> {
   readonly facts: ItemFacts;
   readonly itemId: string;
-  /** @internal use reveal() */
-  readonly value: T;
+  /** Where the item sits in a listing (receipt time, id): for paging, not health data. */
+  readonly position: { readonly createdAt: Date; readonly id: string } | undefined;
+  readonly [sealed]: T;
 }
 
-export function guard<T>(itemId: string, facts: ItemFacts, value: T): Guarded<T> {
-  return { facts, itemId, value };
+export function guard<T>(
+  itemId: string,
+  facts: ItemFacts,
+  value: T,
+  position?: { createdAt: Date; id: string },
+): Guarded<T> {
+  return { facts, itemId, position, [sealed]: value };
 }
 
 /** Opens guarded data with a grant that covers it. */
@@ -54,7 +63,7 @@ export function reveal<T>(grant: Grant, guarded: Guarded<T>): T {
   ) {
     throw new AppError('internal', 'Grant does not cover this item');
   }
-  return guarded.value;
+  return guarded[sealed];
 }
 
 class AccessDenied extends Error {

@@ -238,7 +238,7 @@ export async function processDelayedReleases(
   let noticed = 0;
   let released = 0;
   for (const g of await repo.listPendingReleases(ctx.rootDb, now, noticeBefore, 500)) {
-    const due = g.value.release_at !== null && new Date(g.value.release_at) <= now;
+    const due = g.facts.releaseAt !== null && g.facts.releaseAt <= now;
     await guarded(ctx, async (tx) => {
       const grant = await requireAccess(tx, system, {
         patientId: g.facts.patientId,
@@ -248,11 +248,11 @@ export async function processDelayedReleases(
         details: { release: due ? 'released' : 'notice' },
       });
       if (due) {
-        await repo.updateDocument(tx.db, grant, g, { released_at: now });
+        const row = await repo.updateDocument(tx.db, grant, g, { released_at: now });
         await ctx.events?.publish(tx.db, {
           type: 'document.added',
           patientId: g.facts.patientId,
-          data: { documentId: g.itemId, authorDisplay: g.value.author_display },
+          data: { documentId: g.itemId, authorDisplay: row.author_display },
         });
         released++;
       } else {

@@ -10,7 +10,7 @@ import { factsOf } from './document.ts';
  */
 
 function guardRow(row: DocumentRow): Guarded<DocumentRow> {
-  return guard(row.id, factsOf(row), row);
+  return guard(row.id, factsOf(row), row, { createdAt: new Date(row.created_at), id: row.id });
 }
 
 export async function findGuardedById(db: Queryable, id: string): Promise<Guarded<DocumentRow> | undefined> {

@@ -172,7 +172,7 @@ export async function searchDocuments(
       exhausted = candidates.length < batch;
       visible.push(...(await filterVisible(tx, actor, patientId, 'DocumentReference', candidates)));
       const last = candidates.at(-1);
-      if (last) cursor = { createdAt: new Date(last.value.created_at), id: last.value.id };
+      if (last?.position) cursor = { createdAt: last.position.createdAt, id: last.position.id };
     }
     const page = visible.slice(0, query.limit);
     const grant = await requireAccess(tx, actor, {

@@ -227,8 +227,11 @@ export function releaseDate(receivedAt: Date): Date {
   return d;
 }
 
-/** A re-sent document: same masterIdentifier. Same content → the stored one; other content → 409. */
-function replay(actor: Actor, existing: Guarded<DocumentRow>, doc: IncomingDocument): void {
+/**
+ * A re-sent document (same masterIdentifier) may only come from whoever stored it. Checked on the
+ * item's facts before anything is written; the content comparison happens under a read grant.
+ */
+function assertReplayable(actor: Actor, existing: Guarded<DocumentRow>, doc: IncomingDocument): void {
   // Only whoever stored it may replay it: the same professional, or the patient for an upload.
   const facts = existing.facts;
   const sameAuthor =
@@ -242,14 +245,31 @@ function replay(actor: Actor, existing: Guarded<DocumentRow>, doc: IncomingDocum
       `${doc.fieldPrefix}.masterIdentifier`,
     );
   }
-  const stored = existing.value.sha256;
-  if (!Buffer.from(stored).equals(sha256(doc.content))) {
+}
+
+/** Same content → the stored one (read under its own grant, so the replay is audited); other content → 409. */
+async function replay(
+  tx: Ctx,
+  actor: Actor,
+  existing: Guarded<DocumentRow>,
+  doc: IncomingDocument,
+): Promise<DocumentRow> {
+  const grant = await requireAccess(tx, actor, {
+    patientId: existing.facts.patientId,
+    action: 'read',
+    item: existing.facts,
+    entity: { type: 'DocumentReference', id: existing.itemId },
+    details: { replay: true },
+  });
+  const row = reveal(grant, existing);
+  if (!Buffer.from(row.sha256).equals(sha256(doc.content))) {
     throw new AppError(
       'conflict',
       'This masterIdentifier was already used with a different content',
       `${doc.fieldPrefix}.masterIdentifier`,
     );
   }
+  return row;
 }
 
 /**
@@ -275,7 +295,7 @@ export async function ingestSubmission(
   for (const d of submission.documents) {
     const existing = await repo.findGuardedByMasterIdentifier(ctx.rootDb, patient.id, d.masterIdentifier);
     if (existing) {
-      replay(actor, existing, d);
+      assertReplayable(actor, existing, d);
       known.set(d.masterIdentifier, existing);
     }
   }
@@ -352,6 +372,11 @@ export async function ingestSubmission(
           });
         }
       }
+      const replayed = new Map<string, DocumentRow>();
+      for (const d of submission.documents) {
+        const k = known.get(d.masterIdentifier);
+        if (k) replayed.set(d.masterIdentifier, await replay(tx, actor, k, d));
+      }
       const byMaster = new Map(prepared.map((p) => [p.input.masterIdentifier, p]));
       return {
         submissionSetId,
@@ -366,8 +391,7 @@ export async function ingestSubmission(
             } as DocumentRow;
             return { meta: toMeta(row), created: true };
           }
-          const k = known.get(d.masterIdentifier) as Guarded<DocumentRow>;
-          return { meta: toMeta(k.value), created: false };
+          return { meta: toMeta(replayed.get(d.masterIdentifier) as DocumentRow), created: false };
         }),
       };
     });
