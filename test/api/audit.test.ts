@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { fixedClock } from '../../src/platform/clock.ts';
-import { createTestRuntime, seedProfessional, type TestRuntime } from '../harness.ts';
+import type { TestRuntime } from '../harness.ts';
 import { makePdf } from './files.ts';
 import {
   auditRows,
@@ -10,19 +9,19 @@ import {
   type ApiAuditEvent,
   type ApiPatient,
   type SeededProfessional,
+  clockedRuntime,
+  type FixedClock,
 } from './support.ts';
 
 /** GET /api/audit-events: every action on the record, by whom, on what basis; newest first, paged. */
 
 const START = new Date('2026-03-02T08:00:00Z');
 let rt: TestRuntime;
-let clock: ReturnType<typeof fixedClock>;
+let clock: FixedClock;
 let pro: SeededProfessional;
 
 beforeAll(async () => {
-  rt = await createTestRuntime({ clock: START });
-  clock = rt.clock as ReturnType<typeof fixedClock>;
-  pro = await seedProfessional(rt.ctx);
+  ({ rt, clock, pro } = await clockedRuntime(START));
 });
 afterAll(async () => {
   await rt?.close();

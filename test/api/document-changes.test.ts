@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { fixedClock } from '../../src/platform/clock.ts';
 import { sha256 } from '../../src/platform/crypto.ts';
-import { createTestRuntime, seedProfessional, type TestRuntime } from '../harness.ts';
+import type { TestRuntime } from '../harness.ts';
 import { PATIENT_SAMPLES, makePdf } from './files.ts';
 import {
   blobFiles,
@@ -16,19 +15,21 @@ import {
   uploaded,
   type ApiDocument,
   type SeededProfessional,
+  clockedRuntime,
+  type FixedClock,
+  getDocument,
+  listDocuments,
 } from './support.ts';
 
 /** The patient's vault over HTTP, changes: upload, edit, delete; and what the patient may not change. */
 
 const START = new Date('2026-03-02T08:00:00Z');
 let rt: TestRuntime;
-let clock: ReturnType<typeof fixedClock>;
+let clock: FixedClock;
 let pro: SeededProfessional;
 
 beforeAll(async () => {
-  rt = await createTestRuntime({ clock: START });
-  clock = rt.clock as ReturnType<typeof fixedClock>;
-  pro = await seedProfessional(rt.ctx);
+  ({ rt, clock, pro } = await clockedRuntime(START));
 });
 afterAll(async () => {
   await rt?.close();
@@ -39,22 +40,9 @@ function tick(): void {
   clock.advance(1000);
 }
 
-async function list(
-  cookie: string,
-  query = '',
-): Promise<{ items: ApiDocument[]; nextCursor: string | null }> {
-  const res = await rt.app.inject({ method: 'GET', url: `/api/documents${query}`, headers: { cookie } });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json();
-}
-
+const list = (cookie: string, query = '') => listDocuments(rt, cookie, query);
 const ids = (page: { items: ApiDocument[] }): string[] => page.items.map((d) => d.id);
-
-async function get(cookie: string, id: string): Promise<ApiDocument> {
-  const res = await rt.app.inject({ method: 'GET', url: `/api/documents/${id}`, headers: { cookie } });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json();
-}
+const get = (cookie: string, id: string) => getDocument(rt, cookie, id);
 
 describe('POST /api/documents', () => {
   it.each(PATIENT_SAMPLES)(

@@ -10,10 +10,12 @@ import {
   makePdf,
   seedPatient,
   sessionCookieFor,
-  type seedProfessional,
+  seedProfessional,
+  createTestRuntime,
   type TestRuntime,
 } from '../harness.ts';
 import { buildMultipart } from '../multipart.ts';
+import type { fixedClock } from '../../src/platform/clock.ts';
 
 /** Shared helpers of the HTTP suites: signed-in patients, professional pushes, uploads, and what was written. */
 
@@ -202,4 +204,32 @@ export async function auditRows(
   if (where.entityId) q = q.where('entity_id', '=', where.entityId);
   if (where.outcome) q = q.where('outcome', '=', where.outcome);
   return q.orderBy('seq', 'asc').execute();
+}
+
+export type FixedClock = ReturnType<typeof fixedClock>;
+
+/** A runtime on a fixed clock with one professional: the starting point of the vault's HTTP suites. */
+export async function clockedRuntime(
+  start: Date,
+): Promise<{ rt: TestRuntime; clock: FixedClock; pro: SeededProfessional }> {
+  const rt = await createTestRuntime({ clock: start });
+  return { rt, clock: rt.clock as FixedClock, pro: await seedProfessional(rt.ctx) };
+}
+
+/** GET /api/documents as the signed-in patient (expects 200). */
+export async function listDocuments(
+  rt: TestRuntime,
+  cookie: string,
+  query = '',
+): Promise<{ items: ApiDocument[]; nextCursor: string | null }> {
+  const res = await rt.app.inject({ method: 'GET', url: `/api/documents${query}`, headers: { cookie } });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+/** GET /api/documents/:id as the signed-in patient (expects 200). */
+export async function getDocument(rt: TestRuntime, cookie: string, id: string): Promise<ApiDocument> {
+  const res = await rt.app.inject({ method: 'GET', url: `/api/documents/${id}`, headers: { cookie } });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
 }

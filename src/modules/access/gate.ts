@@ -223,11 +223,6 @@ export async function explainAccess(ctx: Ctx, actor: Actor, req: AccessRequest):
   return decideNow(ctx, actor, req);
 }
 
-/** True when the decision function would allow the action. */
-export async function wouldAllow(ctx: Ctx, actor: Actor, req: AccessRequest): Promise<boolean> {
-  return (await decideNow(ctx, actor, req)).allow;
-}
-
 /**
  * Runs fn in a transaction. Denials raised inside are recorded (after the rollback, so the denial
  * survives it) and turned into 404 — or 403 with the reason where the actor may see the item.

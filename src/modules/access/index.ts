@@ -32,7 +32,6 @@ export {
   reveal,
   requireAccess,
   filterVisible,
-  wouldAllow,
   explainAccess,
   guarded,
   recordDenial,

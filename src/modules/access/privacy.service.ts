@@ -139,14 +139,16 @@ export async function addAccessRule(
       const belongs = options.documentBelongs ? await options.documentBelongs(tx, input.documentId) : false;
       if (!belongs) throw invalid('No such document in this record', 'documentId');
     }
-    if (input.kind === 'role' && UNIQUE_ROLES.has(input.role)) {
-      for (const old of await repo.findLiveRole(tx.db, patientId, input.role, now)) {
-        await repo.revokeRule(tx.db, patientId, old.id, now);
-      }
-    }
     const live = await repo.loadLiveRules(tx.db, patientId, now);
+    // A unique role (GP, referent midwife, correspondent pharmacist) passes to the one named now.
+    const replaced =
+      input.kind === 'role' && UNIQUE_ROLES.has(input.role)
+        ? live.filter((r) => r.kind === 'role' && r.role === input.role)
+        : [];
+    for (const old of replaced) await repo.revokeRule(tx.db, patientId, old.id, now);
     const duplicate = live.find(
       (r) =>
+        !replaced.includes(r) &&
         r.kind === input.kind &&
         r.professional_id === pro.id &&
         (input.kind !== 'role' || r.role === input.role) &&

@@ -105,3 +105,25 @@ describe('loadPolicyRows (one round trip)', () => {
     });
   });
 });
+
+describe('unique roles (addAccessRule)', () => {
+  it('pass to the professional named now; naming the same one twice is a conflict for non-unique kinds', async () => {
+    const { addAccessRule } = await import('./privacy.service.ts');
+    const patient = await seedPatient(rt.ctx);
+    const owner = { kind: 'patient' as const, patientId: patient.id, display: 'Camille', sessionId: 's' };
+    const first = await seedProfessional(rt.ctx);
+    const second = await seedProfessional(rt.ctx);
+    await addAccessRule(rt.ctx, owner, patient.id, { kind: 'role', role: 'gp', rpps: first.rpps });
+    await addAccessRule(rt.ctx, owner, patient.id, { kind: 'role', role: 'gp', rpps: second.rpps });
+    // Naming the current GP again renews the role instead of failing.
+    await addAccessRule(rt.ctx, owner, patient.id, { kind: 'role', role: 'gp', rpps: second.rpps });
+    const gps = (await loadLiveRules(rt.ctx.rootDb, patient.id, new Date())).filter((r) => r.role === 'gp');
+    expect(gps.map((r) => r.professional_id)).toEqual([second.id]);
+    await addAccessRule(rt.ctx, owner, patient.id, { kind: 'care_team', rpps: first.rpps });
+    await expect(
+      addAccessRule(rt.ctx, owner, patient.id, { kind: 'care_team', rpps: first.rpps }),
+    ).rejects.toMatchObject({
+      code: 'conflict',
+    });
+  });
+});

@@ -98,16 +98,6 @@ export async function revokeRule(db: Queryable, patientId: string, id: string, n
     .execute();
 }
 
-/** Live rules of one kind and role (e.g. the current GP), to replace a unique role. */
-export async function findLiveRole(
-  db: Queryable,
-  patientId: string,
-  role: string,
-  now: Date,
-): Promise<AccessRuleRow[]> {
-  return (await loadLiveRules(db, patientId, now)).filter((r) => r.kind === 'role' && r.role === role);
-}
-
 /**
  * A record's live rules and its settings in ONE round trip (the gate runs this on every request).
  * Rows come back as JSON and are mapped like loadLiveRules' rows.

@@ -10,6 +10,7 @@ import {
   loadRecordPolicy,
   recordDenial,
   requireAccess,
+  reveal,
   type Actor,
   type Basis,
   type ProfessionalActor,
@@ -195,7 +196,7 @@ export async function previewRecordAs(
     const rows = await repo.listGuarded(tx.db, patientId, { status: ['current', 'superseded'] }, 1000);
     const matrix = accessMatrix();
     const items = rows.map((g) => {
-      const row = repo.revealForOwner(grant, g);
+      const row = reveal(grant, g);
       const d = decide({
         actor: viewer,
         request: { patientId, action: 'read', entityType: 'DocumentReference', item: g.facts },

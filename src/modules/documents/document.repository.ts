@@ -192,11 +192,6 @@ export async function existingDocumentIds(
   return new Set(rows.map((r) => r.id));
 }
 
-/** Opens a row of the record covered by a record-level grant (a search or a preview by its owner). */
-export function revealForOwner(grant: Grant, guarded: Guarded<DocumentRow>): DocumentRow {
-  return reveal(grant, guarded);
-}
-
 /** Delayed documents due for their 2-week notice or their release (no health data is returned unguarded). */
 export async function listPendingReleases(
   db: Queryable,
