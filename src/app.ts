@@ -6,6 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { AppError } from './errors.ts';
 import { fhirRoutes } from './fhir/fhir.routes.ts';
 import { errorHandler } from './http/errors.ts';
+import { csrfGuard } from './http/request-context.ts';
 import { historyRoutes } from './modules/access/access.routes.ts';
 import { privacyRoutes } from './modules/access/privacy.routes.ts';
 import { documentPrivacyRoutes } from './modules/documents/document-privacy.routes.ts';
@@ -63,6 +64,7 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
   await app.register(oauthRoutes);
   await app.register(
     async (api) => {
+      api.addHook('preHandler', csrfGuard);
       await api.register(multipart, {
         limits: { fileSize: PATIENT_MAX_BYTES, files: 1, fields: 10, fieldSize: 4096, parts: 12 },
       });

@@ -15,6 +15,7 @@ import { masterKeyFrom } from '../src/platform/crypto.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../src/platform/db/database.ts';
 import {
   createClient,
+  csrfTokenFor,
   registerOrganization,
   registerPatient,
   registerProfessional,
@@ -104,6 +105,7 @@ export async function createTestRuntime(
   };
   const app = await buildApp(ctx);
   await app.ready();
+  sendCsrfTokens(app, ctx);
   return {
     ctx,
     app,
@@ -119,6 +121,39 @@ export async function createTestRuntime(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Makes `app.inject` behave like the web app: a request carrying a session cookie also carries the
+ * session's X-CSRF-Token, unless the test sets that header itself (CSRF tests set it, wrong or
+ * empty). The CSRF tests that need a bare request use `rawInject`.
+ */
+function sendCsrfTokens(app: FastifyInstance, ctx: Ctx): void {
+  const raw = app.inject.bind(app);
+  rawInjects.set(app, raw);
+  const inject = (opts?: unknown) => {
+    if (opts && typeof opts === 'object' && !Array.isArray(opts)) {
+      const o = opts as { headers?: Record<string, unknown> };
+      const cookie = o.headers?.cookie;
+      const token =
+        typeof cookie === 'string' ? /(?:^|;\s*)carnet_session=([^;]+)/.exec(cookie)?.[1] : undefined;
+      if (token && o.headers && !('x-csrf-token' in o.headers)) {
+        return raw({ ...o, headers: { ...o.headers, 'x-csrf-token': csrfTokenFor(ctx, token) } } as never);
+      }
+    }
+    return opts === undefined ? raw() : raw(opts as never);
+  };
+  // The chained form (app.inject() without options) is not used by the suite.
+  app.inject = inject as typeof app.inject;
+}
+
+const rawInjects = new WeakMap<FastifyInstance, FastifyInstance['inject']>();
+
+/** `app.inject` without the automatic X-CSRF-Token (for the CSRF tests). */
+export function rawInject(app: FastifyInstance): FastifyInstance['inject'] {
+  const raw = rawInjects.get(app);
+  if (!raw) throw new Error('not a test runtime app');
+  return raw;
 }
 
 let seq = 0;

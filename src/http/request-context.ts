@@ -6,9 +6,16 @@ import {
   type PatientActor,
   type ProfessionalActor,
 } from '../modules/access/index.ts';
-import { authenticateBearer, resolveSession } from '../modules/identity/index.ts';
+import { authenticateBearer, csrfTokenFor, resolveSession } from '../modules/identity/index.ts';
+import type { RepresentativeActor } from '../modules/access/index.ts';
+import { timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'carnet_session';
+/** Readable by the web app (not HttpOnly): it copies it into the X-CSRF-Token header. */
+export const CSRF_COOKIE = 'carnet_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+/** Which record a request acts on: absent, one's own; else a person one represents or helps. */
+export const PROFILE_HEADER = 'x-carnet-profile';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,4 +90,77 @@ export function setSessionCookie(
     secure,
     expires: expiresAt,
   });
+  reply.setCookie(CSRF_COOKIE, csrfTokenFor(request.server.carnet, token), {
+    path: '/',
+    httpOnly: false,
+    sameSite: 'strict',
+    secure,
+    expires: expiresAt,
+  });
+}
+
+export function clearSessionCookies(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
+  reply.clearCookie(CSRF_COOKIE, { path: '/' });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF protection for /api (a preHandler hook). Every state-changing request:
+ * - coming from a browser page of another site (Sec-Fetch-Site cross-site/same-site, or an Origin
+ *   that is not ours) is refused, signed in or not (this also stops login CSRF);
+ * - carrying a session cookie must carry `X-CSRF-Token` = the session's CSRF token.
+ * Requests without a session cookie (sign-in, activation, opposition) rely on the first rule and
+ * on SameSite=Strict cookies.
+ */
+export async function csrfGuard(request: FastifyRequest): Promise<void> {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site')
+    throw new AppError('forbidden', 'Cross-site request refused (CSRF protection)');
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, request)) {
+    throw new AppError('forbidden', 'Cross-origin request refused (CSRF protection)');
+  }
+  if (origin === 'null') throw new AppError('forbidden', 'Request from an opaque origin refused');
+  const session = request.cookies[SESSION_COOKIE];
+  if (!session) return;
+  const given = request.headers[CSRF_HEADER];
+  const expected = Buffer.from(csrfTokenFor(request.server.carnet, session));
+  const got = Buffer.from(typeof given === 'string' ? given : '');
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+    throw new AppError('forbidden', 'Missing or wrong X-CSRF-Token header (CSRF protection)');
+  }
+}
+
+function sameOrigin(origin: string, request: FastifyRequest): boolean {
+  const base = new URL(request.server.carnet.config.baseUrl).origin;
+  if (origin === base) return true;
+  // Behind no proxy, the host the browser used is ours too.
+  const host = request.headers.host;
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
+/**
+ * The signed-in person and the record the request acts on. Without the X-Carnet-Profile header,
+ * their own; with it, another person's record, acting as their representative or caregiver — the
+ * access decision then checks the relationship (scope, end date) on every action.
+ */
+export async function recordActor(
+  request: FastifyRequest,
+): Promise<{ actor: PatientActor | RepresentativeActor; patientId: string; self: PatientActor }> {
+  const self = await patientActor(request);
+  const profile = request.headers[PROFILE_HEADER];
+  if (profile === undefined || profile === '' || profile === self.patientId)
+    return { actor: self, patientId: self.patientId, self };
+  if (typeof profile !== 'string' || !/^[0-9a-f-]{36}$/i.test(profile))
+    throw new AppError('invalid_input', 'X-Carnet-Profile must be a person id', 'X-Carnet-Profile');
+  const actor: RepresentativeActor = {
+    kind: 'representative',
+    personId: self.patientId,
+    display: self.display,
+    sessionId: self.sessionId,
+  };
+  return { actor, patientId: profile.toLowerCase(), self };
 }

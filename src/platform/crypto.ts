@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * Envelope encryption of documents at rest.
@@ -113,4 +113,22 @@ export function sha1Base64(data: Uint8Array): string {
 /** A URL-safe random token (for secrets and session ids). */
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+/** HMAC-SHA-256: the keyed hash under which short secrets (provisional codes, one-time codes) are kept. */
+export function keyedHash(key: Buffer, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/**
+ * Seals a small secret (a TOTP seed, a code awaiting delivery) under a key derived from the master
+ * key for `purpose`; `aad` binds it to its row (e.g. `${patientId}/${id}`).
+ */
+export function sealSecret(master: MasterKey, purpose: string, plaintext: string, aad: string): Buffer {
+  return seal(deriveKey(master, `secret:${purpose}`), Buffer.from(plaintext, 'utf8'), aad);
+}
+
+/** Throws when the sealed secret was altered or belongs to another row. */
+export function openSecret(master: MasterKey, purpose: string, sealed: Uint8Array, aad: string): string {
+  return open(deriveKey(master, `secret:${purpose}`), sealed, aad).toString('utf8');
 }

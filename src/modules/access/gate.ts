@@ -115,8 +115,8 @@ export async function loadRecordPolicy(ctx: Ctx, patientId: string): Promise<Rec
   const cache = policiesIn.get(ctx.db);
   const hit = cache?.get(patientId);
   if (hit) return hit;
-  const { rules, settings } = await loadPolicyRows(ctx.db, patientId, ctx.clock.now());
-  const policy: RecordPolicy = { patientId, settings, rules: rules.map(toRule) };
+  const { rules, settings, accountStatus } = await loadPolicyRows(ctx.db, patientId, ctx.clock.now());
+  const policy: RecordPolicy = { patientId, settings, rules: rules.map(toRule), accountStatus };
   cache?.set(patientId, policy);
   return policy;
 }

@@ -22,8 +22,9 @@ export type {
   AccessRule,
   PrivacySettings,
   RecordPolicy,
+  AccountStatus,
 } from './policy.ts';
-export { decide, awaitsRelease, isMasked, DEFAULT_SETTINGS } from './policy.ts';
+export { decide, awaitsRelease, isMasked, DEFAULT_SETTINGS, ACCOUNT_ENTITY } from './policy.ts';
 export type { AccessMatrix } from './matrix.ts';
 export { accessMatrix, reloadAccessMatrix, matrixAllows } from './matrix.ts';
 export type { Grant, Guarded, GateRequest } from './gate.ts';

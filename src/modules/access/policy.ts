@@ -81,11 +81,16 @@ export const DEFAULT_SETTINGS: PrivacySettings = {
   emergencyIncludesMasked: false,
 };
 
+/** The state of the person's space (identity): see DOMAIN §2. */
+export type AccountStatus = 'pending' | 'opposed' | 'open' | 'suspended' | 'closed';
+
 /** Everything a record says about who may see it. */
 export interface RecordPolicy {
   readonly patientId: string;
   readonly settings: PrivacySettings;
   readonly rules: readonly AccessRule[];
+  /** Absent: open. A closed or suspended space is archived: see `decideForAccountState`. */
+  readonly accountStatus?: AccountStatus;
 }
 
 export type Basis =
@@ -151,6 +156,8 @@ export function decide(input: DecisionInput): Decision {
   if (policy.patientId !== request.patientId) return HIDDEN('policy of another record');
   if (request.item && request.item.patientId !== request.patientId)
     return HIDDEN('item belongs to another record');
+  const state = decideForAccountState(actor, request, policy.accountStatus ?? 'open');
+  if (state) return state;
   switch (actor.kind) {
     case 'patient':
       if (actor.patientId !== request.patientId) return HIDDEN('not the owner of this record');
@@ -174,6 +181,35 @@ export function decide(input: DecisionInput): Decision {
     case 'system':
       return allow('system');
   }
+}
+
+/**
+ * Entity type of the space itself (close, reopen, ask for erasure): what the owner of a closed
+ * space may still do.
+ */
+export const ACCOUNT_ENTITY = 'Account';
+
+/**
+ * A closed space is archived (DOMAIN §2): kept, unreadable by professionals, representatives and
+ * apps; its owner may only act on the space itself (reopen it, ask for erasure). A suspended space
+ * (fraud) is frozen the same way, for its owner too: they answer the operator's notice outside
+ * the space. Pending and opposed spaces hold the pre-existing record: professionals keep their
+ * rights on it. Returns undefined when the state does not decide.
+ */
+function decideForAccountState(
+  actor: Actor,
+  request: AccessRequest,
+  status: AccountStatus,
+): Decision | undefined {
+  if (actor.kind === 'system') return undefined;
+  if (status === 'closed') {
+    if (actor.kind === 'patient' && request.entityType === ACCOUNT_ENTITY) return undefined;
+    return HIDDEN('the space is closed (archived)');
+  }
+  if (status === 'suspended') return HIDDEN('the space is suspended');
+  if ((status === 'pending' || status === 'opposed') && actor.kind !== 'professional')
+    return HIDDEN(`the space is not open (${status})`);
+  return undefined;
 }
 
 /** The person themself, or a representative with full rights (basis given). */

@@ -2,7 +2,13 @@ import { sql } from 'kysely';
 import type { Queryable } from '../../platform/db/database.ts';
 import type { AccessRuleRow, AccessRulesTable } from '../../platform/db/schema.ts';
 import type { Insertable } from 'kysely';
-import { DEFAULT_SETTINGS, type AccessRule, type PrivacySettings, type RoleName } from './policy.ts';
+import {
+  DEFAULT_SETTINGS,
+  type AccessRule,
+  type AccountStatus,
+  type PrivacySettings,
+  type RoleName,
+} from './policy.ts';
 
 /** SQL for access rules and privacy settings. These tables are what the decision reads. */
 
@@ -106,13 +112,16 @@ export async function loadPolicyRows(
   db: Queryable,
   patientId: string,
   now: Date,
-): Promise<{ rules: AccessRuleRow[]; settings: PrivacySettings }> {
+): Promise<{ rules: AccessRuleRow[]; settings: PrivacySettings; accountStatus: AccountStatus }> {
   const result = await sql<{
     settings: Record<string, unknown> | null;
     rules: Array<Record<string, unknown>> | null;
+    account_status: AccountStatus | null;
   }>`
     select
       (select row_to_json(s) from privacy_settings s where s.patient_id = ${patientId}) as settings,
+      -- The state of the space is identity's; read here in the same round trip, as a fact of the decision.
+      (select p.account_status from patients p where p.id = ${patientId}) as account_status,
       (select json_agg(r) from access_rules r
         where r.patient_id = ${patientId} and r.revoked_at is null and (r.ends_at is null or r.ends_at > ${now})) as rules
   `.execute(db);
@@ -136,5 +145,5 @@ export async function loadPolicyRows(
         created_at: new Date(r.created_at as string),
       }) as AccessRuleRow,
   );
-  return { rules, settings };
+  return { rules, settings, accountStatus: row?.account_status ?? 'open' };
 }

@@ -8,6 +8,7 @@ import type {
   ProfessionalsTable,
   OrganizationsTable,
   OauthClientsTable,
+  SessionsTable,
 } from '../../platform/db/schema.ts';
 import type { Insertable } from 'kysely';
 
@@ -95,10 +96,7 @@ export async function findActiveClientWithProfessional(db: Queryable, clientRowI
     .executeTakeFirst();
 }
 
-export async function insertSession(
-  db: Queryable,
-  row: { patient_id: string; id: string; token_hash: Buffer; expires_at: Date },
-): Promise<void> {
+export async function insertSession(db: Queryable, row: Insertable<SessionsTable>): Promise<void> {
   await db.insertInto('sessions').values(row).execute();
 }
 
@@ -108,6 +106,7 @@ export async function findLiveSession(db: Queryable, tokenHash: Buffer, now: Dat
     .innerJoin('patients as p', 'p.id', 's.patient_id')
     .select(['s.id', 's.patient_id', 'p.given', 'p.family'])
     .where('s.token_hash', '=', tokenHash)
+    .where('s.state', '=', 'active')
     .where('s.revoked_at', 'is', null)
     .where('s.expires_at', '>', now)
     .executeTakeFirst();

@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import {
   auditedAuthentication,
+  clearSessionCookies,
   ctxOf,
   patientActor,
   SESSION_COOKIE,
   setSessionCookie,
 } from '../../http/request-context.ts';
-import { getPatient, issueToken, signIn, signOut } from './identity.service.ts';
+import { csrfTokenFor, getPatient, issueToken, signIn, signOut } from './identity.service.ts';
 
 const apiError = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
@@ -23,15 +24,26 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['session'],
         summary: 'Sign in (sets an HttpOnly session cookie)',
         body: z.object({ login: z.string().min(1).max(200), password: z.string().min(1).max(500) }).strict(),
-        response: { 200: z.object({ patientId: z.string(), expiresAt: z.string() }), 401: apiError },
+        response: {
+          200: z.object({ patientId: z.string(), expiresAt: z.string(), csrfToken: z.string() }),
+          401: apiError,
+        },
       },
     },
     async (request, reply) => {
+      const ctx = ctxOf(request);
       const s = await auditedAuthentication(request, 'password', () =>
-        signIn(ctxOf(request), request.body.login, request.body.password),
+        signIn(ctx, request.body.login, request.body.password, {
+          userAgent: request.headers['user-agent'],
+          ip: request.ip,
+        }),
       );
       setSessionCookie(request, reply, s.token, s.expiresAt);
-      return { patientId: s.patientId, expiresAt: s.expiresAt.toISOString() };
+      return {
+        patientId: s.patientId,
+        expiresAt: s.expiresAt.toISOString(),
+        csrfToken: csrfTokenFor(ctx, s.token),
+      };
     },
   );
 
@@ -41,7 +53,7 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
       if (token) await signOut(ctxOf(request), token);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      clearSessionCookies(reply);
       return reply.status(204).send(null);
     },
   );

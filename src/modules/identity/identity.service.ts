@@ -2,7 +2,8 @@ import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError, invalid } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { deriveKey, randomToken, sha256 } from '../../platform/crypto.ts';
+import { deriveKey, keyedHash, randomToken, sha256 } from '../../platform/crypto.ts';
+import type { Queryable } from '../../platform/db/database.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { PatientRow } from '../../platform/db/schema.ts';
 import type { PatientActor, ProfessionalActor } from '../access/index.ts';
@@ -263,21 +264,62 @@ export async function signIn(
   ctx: Ctx,
   login: string,
   password: string,
+  meta: SessionMeta = {},
 ): Promise<{ token: string; expiresAt: Date; patientId: string }> {
   const row = await repo.findPatientByLogin(ctx.db, login.trim().toLowerCase());
   // Verify against a dummy hash for unknown logins, so timing does not reveal which accounts exist.
   dummyHash ??= argonHash(randomToken(), ARGON);
   const ok = await argonVerify(row?.password_hash ?? (await dummyHash), password).catch(() => false);
   if (!row || !row.password_hash || !ok) throw new AppError('unauthenticated', 'Wrong login or password');
+  const s = await startSession(ctx, ctx.db, row.id, { ...meta, authMethod: meta.authMethod ?? 'password' });
+  return { token: s.token, expiresAt: s.expiresAt, patientId: row.id };
+}
+
+/** Where and how a session was opened (shown in the person's list of sessions). */
+export interface SessionMeta {
+  readonly authMethod?: string;
+  readonly userAgent?: string | undefined;
+  readonly ip?: string | undefined;
+}
+
+/**
+ * Opens a session for the person, in `db`. A fresh random token each time (sessions are rotated at
+ * sign-in: an earlier cookie never becomes a signed-in one). `state: 'second_factor'` opens a
+ * session that signs nobody in until the second factor is checked (see `completeSecondFactor`).
+ */
+export async function startSession(
+  ctx: Ctx,
+  db: Queryable,
+  patientId: string,
+  meta: SessionMeta & { state?: 'active' | 'second_factor'; ttlMinutes?: number },
+): Promise<{ id: string; token: string; expiresAt: Date }> {
   const token = randomToken(32);
-  const expiresAt = new Date(ctx.clock.now().getTime() + ctx.config.sessionTtlHours * 3600_000);
-  await repo.insertSession(ctx.db, {
-    patient_id: row.id,
-    id: uuidv7(),
+  const now = ctx.clock.now();
+  const ttlMs =
+    meta.ttlMinutes !== undefined ? meta.ttlMinutes * 60_000 : ctx.config.sessionTtlHours * 3600_000;
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  const id = uuidv7();
+  await repo.insertSession(db, {
+    patient_id: patientId,
+    id,
     token_hash: sha256(token),
     expires_at: expiresAt,
+    state: meta.state ?? 'active',
+    auth_method: meta.authMethod ?? null,
+    user_agent: meta.userAgent?.slice(0, 300) ?? null,
+    ip: meta.ip ?? null,
+    last_seen_at: now,
   });
-  return { token, expiresAt, patientId: row.id };
+  return { id, token, expiresAt };
+}
+
+/**
+ * The CSRF token of a session: an HMAC of its token, so it needs no storage, changes with every
+ * session and cannot be computed without the server key. Sent by the web app in `X-CSRF-Token`
+ * on every state-changing request (double submit, signed).
+ */
+export function csrfTokenFor(ctx: Pick<Ctx, 'masterKey'>, sessionToken: string): string {
+  return keyedHash(deriveKey(ctx.masterKey, 'csrf'), sessionToken).toString('base64url');
 }
 
 export async function resolveSession(ctx: Ctx, token: string): Promise<PatientActor> {

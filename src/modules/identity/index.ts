@@ -2,7 +2,15 @@
  * Identity: patients (INS), professionals (RPPS), organisations (FINESS), professional software
  * clients (OAuth2 client credentials) and patient sessions.
  */
-export type { Patient, NewPatient, Professional } from './identity.service.ts';
+export type { Patient, NewPatient, Professional, SessionMeta } from './identity.service.ts';
+export {
+  issueProvisionalCode,
+  checkProvisionalCode,
+  provisionalCodeRows,
+  generateCode,
+  normalizeCode,
+  PROVISIONAL_CODE_DAYS,
+} from './codes.ts';
 export {
   registerPatient,
   resolvePatientByIns,
@@ -17,6 +25,8 @@ export {
   signIn,
   resolveSession,
   signOut,
+  startSession,
+  csrfTokenFor,
 } from './identity.service.ts';
 export { validateIns, insSystem, parseInsSystem } from './ins.ts';
 export { parseProfessionalIdentifier, idnpsFromRpps, IDNPS_SYSTEM } from './rpps.ts';

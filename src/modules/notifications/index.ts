@@ -47,3 +47,5 @@ export { startNotificationWorker, DEFAULT_RETRY } from './worker.ts';
 export type { NotificationWorker, WorkerOptions, RetryPolicy } from './worker.ts';
 export type { ChannelSink, ChannelSinks, OutgoingNotification } from './channels.ts';
 export { notificationRoutes, devMailRoutes } from './notification.routes.ts';
+export { sendAccountMail, closeAccountMail, type AccountMail } from './account-mail.ts';
+export { listOutboxMails, readOutboxMail } from './email.ts';

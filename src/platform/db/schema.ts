@@ -1,4 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { AuthTables } from './schema-auth.ts';
+import type { FamilyTables } from './schema-family.ts';
+import type { LifecycleTables } from './schema-lifecycle.ts';
+import type { PasskeysTables } from './schema-passkeys.ts';
+import type { PopulationTables } from './schema-population.ts';
+import type { ProTables } from './schema-pro.ts';
 
 /**
  * The database schema as Kysely sees it. Tables are owned by modules (named in each comment);
@@ -33,6 +39,66 @@ export interface PatientsTable {
   password_hash: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /**
+   * The state of the person's space (migration 0005): pending (notice sent, 6-week opposition
+   * window running), opposed, open, suspended (by an operator, closes after 6 weeks), closed
+   * (archived, unreadable by professionals; erased at `erase_after`).
+   */
+  account_status: ColumnType<AccountStatus, AccountStatus | undefined, AccountStatus>;
+  status_changed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the person first chose credentials; null while never activated. */
+  activated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  opposition_deadline: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  suspension_deadline: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  closed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the erasure job deletes every row, file and key of the person. */
+  erase_after: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Health-card (carte Vitale) serial number, asked at activation. */
+  card_serial: ColumnType<string | null, string | null | undefined, string | null>;
+  postal_address: ColumnType<PostalAddress | null, string | null | undefined, string | null>;
+  origin: ColumnType<
+    'registration' | 'import' | 'birth',
+    'registration' | 'import' | 'birth' | undefined,
+    never
+  >;
+  /** For a child from the insurer's file: the parent who declared them. */
+  declared_by: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export type AccountStatus = 'pending' | 'opposed' | 'open' | 'suspended' | 'closed';
+
+export interface PostalAddress {
+  lines: string[];
+  postalCode: string;
+  city: string;
+  country?: string;
+}
+
+/** identity — single-use provisional codes; only a keyed hash (HMAC-SHA-256) is kept. */
+export interface ProvisionalCodesTable {
+  patient_id: string;
+  id: string;
+  code_hash: Buffer;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+/**
+ * identity — notices to a person about their space (provisioning, re-issued code, suspension,
+ * majority…). A code travels sealed in `sealed_payload` until the notice is delivered, then the
+ * payload is erased.
+ */
+export interface AccountNoticesTable {
+  patient_id: string;
+  id: string;
+  kind: string;
+  channel: 'email' | 'letter';
+  sealed_payload: Buffer | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+  letter_blob_key: string | null;
 }
 
 /** identity */
@@ -67,6 +133,17 @@ export interface SessionsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
+  /** 'second_factor': the password was right, the second factor is still awaited (not signed in). */
+  state: ColumnType<
+    'active' | 'second_factor',
+    'active' | 'second_factor' | undefined,
+    'active' | 'second_factor'
+  >;
+  /** password+totp, password+email, passkey… */
+  auth_method: ColumnType<string | null, string | null | undefined, string | null>;
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
+  ip: ColumnType<string | null, string | null | undefined, string | null>;
+  last_seen_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** documents */
@@ -181,7 +258,10 @@ export interface PrivacySettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database {
+export interface Database
+  extends AuthTables, PasskeysTables, ProTables, LifecycleTables, FamilyTables, PopulationTables {
+  provisional_codes: ProvisionalCodesTable;
+  account_notices: AccountNoticesTable;
   organizations: OrganizationsTable;
   patients: PatientsTable;
   professionals: ProfessionalsTable;

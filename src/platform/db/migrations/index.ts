@@ -3,6 +3,13 @@ import * as foundation from './2026-11-22T0001-foundation.ts';
 import * as accessRules from './2026-11-22T0002-access-rules.ts';
 import * as auditChain from './2026-11-22T0003-audit-chain.ts';
 import * as notifications from './2026-11-22T0004-notifications.ts';
+import * as accounts from './2026-11-22T0005-accounts.ts';
+import * as secondFactor from './2026-11-22T0006-second-factor.ts';
+import * as passkeys from './2026-11-22T0007-passkeys.ts';
+import * as professionalSignIn from './2026-11-22T0008-professional-sign-in.ts';
+import * as lifeEvents from './2026-11-22T0009-life-events.ts';
+import * as family from './2026-11-22T0010-family.ts';
+import * as population from './2026-11-22T0011-population.ts';
 
 /**
  * Every migration, by name. Names are timestamps, so they sort in the order they run.
@@ -13,4 +20,11 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T0002-access-rules': accessRules,
   '2026-11-22T0003-audit-chain': auditChain,
   '2026-11-22T0004-notifications': notifications,
+  '2026-11-22T0005-accounts': accounts,
+  '2026-11-22T0006-second-factor': secondFactor,
+  '2026-11-22T0007-passkeys': passkeys,
+  '2026-11-22T0008-professional-sign-in': professionalSignIn,
+  '2026-11-22T0009-life-events': lifeEvents,
+  '2026-11-22T0010-family': family,
+  '2026-11-22T0011-population': population,
 };

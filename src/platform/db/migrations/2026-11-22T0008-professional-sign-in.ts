@@ -1,0 +1,10 @@
+import type { Kysely } from 'kysely';
+
+/** Professional sign-in through OpenID Connect (professional sessions). */
+export async function up(_db: Kysely<unknown>): Promise<void> {
+  // Tables come with the feature.
+}
+
+export async function down(_db: Kysely<unknown>): Promise<void> {
+  // Nothing to undo yet.
+}

@@ -1,0 +1,48 @@
+import { inflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { renderTextPdf } from './pdf.ts';
+
+/** The text operators of every page content stream (pdf-lib deflates them). */
+function pageText(pdf: Buffer): string {
+  const latin = pdf.toString('latin1');
+  let out = '';
+  for (const m of latin.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+    const raw = Buffer.from(m[1] ?? '', 'latin1');
+    try {
+      out += inflateSync(raw).toString('latin1');
+    } catch {
+      out += raw.toString('latin1');
+    }
+  }
+  return out;
+}
+
+describe('renderTextPdf', () => {
+  it('writes a real PDF with the title, the highlight and every paragraph', async () => {
+    const pdf = await renderTextPdf({
+      title: 'Votre code provisoire',
+      paragraphs: ['Madame Élodie Müller,', 'Voici votre code.'],
+      highlight: 'ABCD-EFGH-JKLM',
+      footer: 'Carnet',
+      at: new Date('2026-01-02T03:04:05Z'),
+    });
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = pageText(pdf);
+    // Hex-encoded strings in pdf-lib's content streams.
+    const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex').toUpperCase();
+    expect(text).toContain(hex('ABCD-EFGH-JKLM'));
+    expect(text).toContain(hex('Madame Élodie Müller,'));
+    expect(pdf.toString('latin1')).not.toMatch(/\/JavaScript|\/JS\b|\/OpenAction/);
+  });
+
+  it('wraps long paragraphs onto new pages and replaces characters the font cannot print', async () => {
+    const long = Array.from({ length: 400 }, (_, i) => `mot${i}`).join(' ');
+    const pdf = await renderTextPdf({
+      title: 'Long',
+      paragraphs: [long, long, long, 'emoji 😀 here'],
+      at: new Date(),
+    });
+    expect((pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length).toBeGreaterThan(1);
+    expect(pageText(pdf)).toContain(Buffer.from('emoji ? here', 'latin1').toString('hex').toUpperCase());
+  });
+});
