@@ -13,6 +13,11 @@ import { documentPrivacyRoutes } from './modules/documents/document-privacy.rout
 import { documentRoutes } from './modules/documents/document.routes.ts';
 import { PATIENT_MAX_BYTES } from './modules/documents/index.ts';
 import { oauthRoutes, sessionRoutes } from './modules/identity/identity.routes.ts';
+import { passkeyRoutes } from './modules/identity/passkey.routes.ts';
+import { proAuthRoutes } from './modules/identity/pro-auth.routes.ts';
+import { signInRoutes } from './modules/identity/signin.routes.ts';
+import { accountRoutes } from './modules/accounts/lifecycle.routes.ts';
+import { familyRoutes } from './modules/family/family.routes.ts';
 import { devMailRoutes, notificationRoutes } from './modules/notifications/index.ts';
 import { uuidv7 } from './platform/ids.ts';
 import type { Ctx } from './platform/context.ts';
@@ -62,6 +67,7 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
   });
 
   await app.register(oauthRoutes);
+  await app.register(proAuthRoutes);
   await app.register(
     async (api) => {
       api.addHook('preHandler', csrfGuard);
@@ -74,6 +80,10 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
       await api.register(notificationRoutes);
       await api.register(privacyRoutes);
       await api.register(documentPrivacyRoutes);
+      await api.register(signInRoutes);
+      await api.register(passkeyRoutes);
+      await api.register(accountRoutes);
+      await api.register(familyRoutes);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -16,6 +16,8 @@ import {
   verifyAuditChains,
 } from './modules/audit/index.ts';
 import { sweepOrphanBlobs } from './modules/documents/index.ts';
+import { personCommand } from './modules/accounts/person.cli.ts';
+import { populationCommand } from './modules/accounts/population.cli.ts';
 import { DataDirLockedError } from './platform/data-dir-lock.ts';
 import { createLogger } from './platform/logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
@@ -31,6 +33,10 @@ const USAGE = `Usage: carnet <command>
   access check-matrix [FILE]
                        validate an access matrix file (default refdata/access/matrix.json);
                        a running server reloads its matrix on SIGHUP
+  population import <file.csv> [--report FILE]
+                       import the insurer's population file (see README)
+  person show|reissue-code|suspend|close <matricule> …
+                       operator commands on one person's space
   help                 this text`;
 
 /** `carnet audit …`: returns the exit code. */
@@ -70,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const auditCommand = command === 'audit' && (rest[0] === 'verify' || rest[0] === 'seal');
-  if (command !== 'migrate' && command !== 'sweep' && !auditCommand) {
+  const accountCommand = command === 'population' || command === 'person';
+  if (command !== 'migrate' && command !== 'sweep' && !auditCommand && !accountCommand) {
     process.stderr.write(`Unknown command: ${command}\n${USAGE}\n`);
     return 2;
   }
@@ -82,6 +89,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write('Database schema is up to date.\n');
     } else if (command === 'audit') {
       return await audit(runtime, rest);
+    } else if (command === 'population') {
+      return await populationCommand(runtime, rest);
+    } else if (command === 'person') {
+      return await personCommand(runtime, rest);
     } else {
       const i = rest.indexOf('--grace');
       const grace = i >= 0 ? Number(rest[i + 1]) : config.orphanGraceSeconds;

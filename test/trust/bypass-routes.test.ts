@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_CASES, searchUrl, type RouteCase } from './bypass-cases.ts';
 import { FHIR_CASES } from './bypass-cases-fhir.ts';
+import { FAMILY_CASES } from './bypass-cases-family.ts';
+import { LIFECYCLE_CASES } from './bypass-cases-lifecycle.ts';
+import { PASSKEY_CASES } from './bypass-cases-passkeys.ts';
+import { POPULATION_CASES } from './bypass-cases-population.ts';
+import { PRO_CASES } from './bypass-cases-pro.ts';
+import { SIGNIN_CASES } from './bypass-cases-signin.ts';
 import { registeredRoutes } from './support.ts';
 import {
   ATTACKERS,
@@ -20,7 +26,16 @@ import {
  * added without a case here fails the suite.
  */
 
-const CASES: RouteCase[] = [...API_CASES, ...FHIR_CASES];
+const CASES: RouteCase[] = [
+  ...API_CASES,
+  ...FHIR_CASES,
+  ...SIGNIN_CASES,
+  ...PASSKEY_CASES,
+  ...PRO_CASES,
+  ...POPULATION_CASES,
+  ...LIFECYCLE_CASES,
+  ...FAMILY_CASES,
+];
 
 let w: World;
 beforeAll(async () => {

@@ -291,7 +291,7 @@ export async function startSession(
   ctx: Ctx,
   db: Queryable,
   patientId: string,
-  meta: SessionMeta & { state?: 'active' | 'second_factor'; ttlMinutes?: number },
+  meta: SessionMeta & { state?: 'active' | 'second_factor' | 'enrolment'; ttlMinutes?: number },
 ): Promise<{ id: string; token: string; expiresAt: Date }> {
   const token = randomToken(32);
   const now = ctx.clock.now();

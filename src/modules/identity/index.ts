@@ -31,3 +31,7 @@ export {
 export { validateIns, insSystem, parseInsSystem } from './ins.ts';
 export { parseProfessionalIdentifier, idnpsFromRpps, IDNPS_SYSTEM } from './rpps.ts';
 export { professionByCode, specialtyByCode } from './professions.ts';
+export { majorityAt, MAJORITY_AGE } from './majority.ts';
+export * from './exports-signin.ts';
+export * from './exports-passkeys.ts';
+export * from './exports-pro.ts';

@@ -65,6 +65,8 @@ export interface PatientsTable {
   declared_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+export type SessionState = 'active' | 'second_factor' | 'enrolment';
+
 export type AccountStatus = 'pending' | 'opposed' | 'open' | 'suspended' | 'closed';
 
 export interface PostalAddress {
@@ -133,12 +135,11 @@ export interface SessionsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
-  /** 'second_factor': the password was right, the second factor is still awaited (not signed in). */
-  state: ColumnType<
-    'active' | 'second_factor',
-    'active' | 'second_factor' | undefined,
-    'active' | 'second_factor'
-  >;
+  /**
+   * 'second_factor': the password was right, the second factor is still awaited (not signed in);
+   * 'enrolment': the provisional code was right, credentials are being chosen (activation).
+   */
+  state: ColumnType<SessionState, SessionState | undefined, SessionState>;
   /** password+totp, password+email, passkey… */
   auth_method: ColumnType<string | null, string | null | undefined, string | null>;
   user_agent: ColumnType<string | null, string | null | undefined, string | null>;

@@ -56,7 +56,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index account_notices_pending on account_notices (created_at) where delivered_at is null;
 
-    alter table sessions add column state text not null default 'active' check (state in ('active','second_factor'));
+    alter table sessions add column state text not null default 'active' check (state in ('active','second_factor','enrolment'));
     alter table sessions add column auth_method text;
     alter table sessions add column user_agent text;
     alter table sessions add column ip text;

@@ -1,0 +1,5 @@
+/**
+ * Population import and notices.
+ * Public interface of this part of the module (re-exported by index.ts).
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * Passkeys (WebAuthn).
+ * Public interface of this part of the module (re-exported by index.ts).
+ */
+export {};

@@ -1,0 +1,4 @@
+import type { RouteCase } from './bypass-cases.ts';
+
+/** Bypass-suite cases for the passkeys routes. */
+export const PASSKEY_CASES: RouteCase[] = [];
