@@ -50,8 +50,20 @@ const schema = z
     SMTP_FROM: z.string().min(3).default('Carnet <no-reply@carnet.localhost>'),
     CARNET_WORKERS: bool.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PRO_OIDC_ISSUER: z.url().optional(),
+    PRO_OIDC_CLIENT_ID: z.string().min(1).optional(),
+    PRO_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    PRO_OIDC_TEST_PROVIDER: bool.optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.PRO_OIDC_ISSUER && !(env.PRO_OIDC_CLIENT_ID && env.PRO_OIDC_CLIENT_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PRO_OIDC_CLIENT_ID'],
+        message:
+          'PRO_OIDC_ISSUER needs PRO_OIDC_CLIENT_ID and PRO_OIDC_CLIENT_SECRET (registered at the provider)',
+      });
+    }
     if (env.BLOB_STORE?.startsWith('s3://') && !env.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -98,6 +110,19 @@ export interface Config {
     | { readonly kind: 'outbox'; readonly dir: string; readonly from: string };
   /** Run the background workers (notification delivery, scheduled jobs) in this process. */
   readonly workers: boolean;
+  /**
+   * Professional sign-in through OpenID Connect (Pro Santé Connect): PRO_OIDC_ISSUER, or else the
+   * local test provider at `<baseUrl>/dev/oidc` (PRO_OIDC_TEST_PROVIDER, default: demo mode only).
+   * Undefined: professionals cannot sign in on the web (FHIR bearer tokens still work).
+   */
+  readonly proOidc:
+    | {
+        readonly issuer: string;
+        readonly clientId: string;
+        readonly clientSecret?: string;
+        readonly testProvider: boolean;
+      }
+    | undefined;
 }
 
 export class ConfigError extends Error {
@@ -158,5 +183,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? ({ kind: 'smtp', url: e.SMTP_URL, from: e.SMTP_FROM } as const)
       : ({ kind: 'outbox', dir: resolve(dataDir, 'mail-outbox'), from: e.SMTP_FROM } as const),
     workers: e.CARNET_WORKERS,
+    proOidc: proOidcConfig(
+      e,
+      (e.CARNET_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/$/, ''),
+      e.CARNET_DEMO ?? !postgres,
+    ),
   });
+}
+
+function proOidcConfig(e: z.infer<typeof schema>, baseUrl: string, demo: boolean): Config['proOidc'] {
+  const testProvider = e.PRO_OIDC_TEST_PROVIDER ?? (demo && !e.PRO_OIDC_ISSUER);
+  if (e.PRO_OIDC_ISSUER && e.PRO_OIDC_CLIENT_ID && e.PRO_OIDC_CLIENT_SECRET) {
+    return {
+      issuer: e.PRO_OIDC_ISSUER,
+      clientId: e.PRO_OIDC_CLIENT_ID,
+      clientSecret: e.PRO_OIDC_CLIENT_SECRET,
+      testProvider,
+    };
+  }
+  // The local test provider's client secret is derived from the master key (see oidc-test-provider.ts).
+  return testProvider
+    ? { issuer: `${baseUrl}/dev/oidc`, clientId: e.PRO_OIDC_CLIENT_ID ?? 'carnet', testProvider }
+    : undefined;
 }

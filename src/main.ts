@@ -9,6 +9,9 @@ import { demoFilePath, seedDemo } from './demo.ts';
 import { startAuditSealer } from './modules/audit/index.ts';
 import { processDelayedReleases, sweepOrphanBlobs } from './modules/documents/index.ts';
 import { registerJobHandler, startNotificationWorker } from './modules/notifications/index.ts';
+import { registerLifecycleJobs, registerNoticeJobs } from './modules/accounts/index.ts';
+import { registerFamilyJobs } from './modules/family/index.ts';
+import { purgeStaleThrottles } from './modules/identity/index.ts';
 import { DataDirLockedError } from './platform/data-dir-lock.ts';
 import { createLogger } from './platform/logger.ts';
 import { openRuntime } from './runtime.ts';
@@ -53,9 +56,21 @@ async function main(): Promise<void> {
   registerJobHandler(runtime.jobs, 'documents.delayed-release', async (jobCtx) => {
     await processDelayedReleases(jobCtx);
   });
+  registerJobHandler(runtime.jobs, 'identity.purge-throttles', async (jobCtx) => {
+    await purgeStaleThrottles(jobCtx);
+  });
+  const crons = [
+    // Delayed documents: the 2-week notice and the 1-month release are checked every 15 minutes.
+    { name: 'documents.delayed-release', cron: '*/15 * * * *' },
+    { name: 'identity.purge-throttles', cron: '40 4 * * *' },
+    // Account notices (codes by e-mail or letter), spaces opened after the 6-week window, suspensions
+    // closed after 6 weeks, erasures due; majority at 18 and expired invitations.
+    ...registerNoticeJobs(runtime.jobs),
+    ...registerLifecycleJobs(runtime.jobs),
+    ...registerFamilyJobs(runtime.jobs),
+  ];
   const worker = config.workers ? await startNotificationWorker(ctx, { jobs: runtime.jobs }) : undefined;
-  // Delayed documents: the 2-week notice and the 1-month release are checked every 15 minutes.
-  await worker?.scheduleCron('documents.delayed-release', '*/15 * * * *');
+  for (const c of crons) await worker?.scheduleCron(c.name, c.cron);
 
   const demo = config.demo ? await seedDemo(ctx) : undefined;
   const app = await buildApp(ctx);

@@ -6,7 +6,13 @@ import {
   type PatientActor,
   type ProfessionalActor,
 } from '../modules/access/index.ts';
-import { authenticateBearer, csrfTokenFor, resolveSession } from '../modules/identity/index.ts';
+import {
+  authenticateBearer,
+  csrfTokenFor,
+  PRO_SESSION_COOKIE,
+  professionalFromProSession,
+  resolveSession,
+} from '../modules/identity/index.ts';
 import type { RepresentativeActor } from '../modules/access/index.ts';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -68,6 +74,11 @@ export async function patientActor(request: FastifyRequest): Promise<PatientActo
 export async function professionalActor(request: FastifyRequest): Promise<ProfessionalActor> {
   return auditedAuthentication(request, 'bearer', async () => {
     const header = request.headers.authorization;
+    // A professional's web session (Pro Santé Connect sign-in) authorises reads only.
+    // (cookies is absent on an app without @fastify/cookie, as in unit probes.)
+    const web = (request.cookies as Partial<Record<string, string>> | undefined)?.[PRO_SESSION_COOKIE];
+    if (!header && web && request.method === 'GET')
+      return professionalFromProSession(ctxOf(request), web, request.headers['sec-fetch-site']);
     const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
     if (!match?.[1])
       throw new AppError('unauthenticated', 'A bearer access token is required (POST /oauth/token)');

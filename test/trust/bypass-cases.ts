@@ -129,6 +129,15 @@ export const API_CASES: RouteCase[] = [
         url: `/api/documents?cursor=${Buffer.from(`2999-01-01T00:00:00.000Z|${w.ids.docs.consult}`).toString('base64url')}`,
         expect: 200,
       },
+      {
+        label: "acting in A's profile (X-Carnet-Profile)",
+        method: 'GET',
+        url: '/api/documents?status=all&limit=100',
+        headers: { 'x-carnet-profile': w.a.patient.id },
+        expect: 404,
+        denial: true,
+        control: 200,
+      },
     ],
   },
   {

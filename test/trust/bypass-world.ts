@@ -42,6 +42,8 @@ export interface World {
     events: string[];
     notification: string;
     bDoc: string;
+    /** A's passkey (a stored credential row; the ceremony is tested in test/api/passkeys.test.ts). */
+    passkey: string;
   };
   /** Strings of A's record no one else may ever receive. */
   secrets: string[];
@@ -100,6 +102,20 @@ export async function createWorld(options: { clock?: Date } = {}): Promise<World
       read_at: null,
     })
     .execute();
+  const passkey = uuidv7();
+  const passkeyName = secretTitle('SECRET-A passkey');
+  await rt.ctx.rootDb
+    .insertInto('webauthn_credentials')
+    .values({
+      patient_id: a.patient.id,
+      id: passkey,
+      credential_id: `cred-${passkey}`,
+      public_key: Buffer.from('not a real key'),
+      name: passkeyName,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      created_at: rt.clock.now(),
+    })
+    .execute();
   // A's trail: the GP's reads.
   for (const id of Object.values(docs)) {
     await rt.app.inject({
@@ -123,7 +139,7 @@ export async function createWorld(options: { clock?: Date } = {}): Promise<World
     b,
     gpOfA,
     pros,
-    ids: { docs, rules, events, notification, bDoc },
+    ids: { docs, rules, events, notification, bDoc, passkey },
     secrets: [
       ...Object.values(docs),
       ...Object.values(titles),
@@ -131,6 +147,8 @@ export async function createWorld(options: { clock?: Date } = {}): Promise<World
       ...events,
       notification,
       notificationTitle,
+      passkey,
+      passkeyName,
       a.patient.ins.matricule,
       a.patient.id,
       a.login,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import { ctxOf, patientActor } from '../../http/request-context.ts';
+import { ctxOf, recordActor } from '../../http/request-context.ts';
 import {
   DISPUTE_STATUSES,
   historyBundle,
@@ -135,9 +135,9 @@ export const historyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
+      const { actor, patientId } = await recordActor(request);
       const q = request.query;
-      const page = await listRecordHistory(ctxOf(request), actor, actor.patientId, {
+      const page = await listRecordHistory(ctxOf(request), actor, patientId, {
         ...toFilter(q),
         limit: q.limit,
         ...(q.cursor ? { cursor: q.cursor } : {}),
@@ -156,10 +156,10 @@ export const historyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const actor = await patientActor(request);
+      const { actor, patientId } = await recordActor(request);
       const ctx = ctxOf(request);
       const { format, ...q } = request.query;
-      const entries = await exportRecordHistory(ctx, actor, actor.patientId, toFilter(q), format);
+      const entries = await exportRecordHistory(ctx, actor, patientId, toFilter(q), format);
       const day = ctx.clock.now().toISOString().slice(0, 10);
       const csv = format === 'csv';
       return reply
@@ -185,16 +185,16 @@ export const historyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const actor = await patientActor(request);
+      const { actor, patientId } = await recordActor(request);
       if (!UUID.test(request.params.id)) throw new AppError('not_found', 'Not found');
       const dispute = await reportAccess(
         ctxOf(request),
         actor,
-        actor.patientId,
+        patientId,
         request.params.id.toLowerCase(),
         request.body.comment,
       );
-      return reply.status(201).send(presentDispute(dispute, actor.patientId));
+      return reply.status(201).send(presentDispute(dispute, patientId));
     },
   );
 
@@ -208,9 +208,9 @@ export const historyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
-      const disputes = await listRecordDisputes(ctxOf(request), actor, actor.patientId);
-      return { items: disputes.map((d) => presentDispute(d, actor.patientId)) };
+      const { actor, patientId } = await recordActor(request);
+      const disputes = await listRecordDisputes(ctxOf(request), actor, patientId);
+      return { items: disputes.map((d) => presentDispute(d, patientId)) };
     },
   );
 };

@@ -40,7 +40,7 @@ export {
   loadRecordPolicy,
 } from './gate.ts';
 export { listRecordHistory } from './history.ts';
-export type { NewRule, RuleView, EmergencyAccessRequest } from './privacy.service.ts';
+export type { NewRule, RuleView, EmergencyAccessRequest, RepresentationInput } from './privacy.service.ts';
 export {
   getPrivacy,
   updatePrivacySettings,
@@ -48,4 +48,7 @@ export {
   revokeAccessRule,
   openEmergencyAccess,
   grantRepresentation,
+  addRepresentation,
+  endRepresentation,
 } from './privacy.service.ts';
+export { insertRepresentationsBulk, type BulkRepresentation } from './bulk-rules.ts';

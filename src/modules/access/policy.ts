@@ -263,7 +263,9 @@ function decideForRepresentative(actor: RepresentativeActor, input: DecisionInpu
     return HIDDEN("confidential act, invisible to representatives at the minor's request");
   }
   if (rule.role === 'caregiver') {
-    const scope = scopeOf(request.entityType);
+    // Who may see the record (rules, settings, masking, sharing, the space itself) stays the
+    // person's: a caregiver never manages it, whatever the scopes.
+    const scope = request.action === 'manage' ? 'privacy' : scopeOf(request.entityType);
     if (!rule.scopes.includes(scope) || scope === 'privacy')
       return HIDDEN(`outside the caregiver's scope (${scope})`);
     return decideForHolder(request, now, 'caregiver', rule.id);

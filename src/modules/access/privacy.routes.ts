@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ctxOf, patientActor } from '../../http/request-context.ts';
+import { ctxOf, patientActor, recordActor } from '../../http/request-context.ts';
 import { professionByCode } from '../identity/index.ts';
 import { accessMatrix } from './matrix.ts';
 import { addAccessRule, getPrivacy, revokeAccessRule, updatePrivacySettings } from './privacy.service.ts';
@@ -65,8 +65,8 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
-      return getPrivacy(ctxOf(request), actor, actor.patientId);
+      const { actor, patientId } = await recordActor(request);
+      return getPrivacy(ctxOf(request), actor, patientId);
     },
   );
 
@@ -81,8 +81,8 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
-      return updatePrivacySettings(ctxOf(request), actor, actor.patientId, request.body);
+      const { actor, patientId } = await recordActor(request);
+      return updatePrivacySettings(ctxOf(request), actor, patientId, request.body);
     },
   );
 
@@ -98,8 +98,8 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const actor = await patientActor(request);
-      const rule = await addAccessRule(ctxOf(request), actor, actor.patientId, request.body);
+      const { actor, patientId } = await recordActor(request);
+      const rule = await addAccessRule(ctxOf(request), actor, patientId, request.body);
       return reply.status(201).send(rule);
     },
   );
@@ -115,8 +115,8 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const actor = await patientActor(request);
-      await revokeAccessRule(ctxOf(request), actor, actor.patientId, request.params.id);
+      const { actor, patientId } = await recordActor(request);
+      await revokeAccessRule(ctxOf(request), actor, patientId, request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -295,40 +295,80 @@ export async function grantRepresentation(
   ctx: Ctx,
   actor: Actor,
   patientId: string,
-  input: {
-    personId: string;
-    role: 'legal_representative' | 'guardian' | 'caregiver';
-    scopes?: string[];
-    until?: Date;
-  },
+  input: RepresentationInput,
 ): Promise<string> {
-  const now = ctx.clock.now();
+  return guarded(ctx, (tx) => addRepresentation(tx, actor, patientId, input));
+}
+
+export interface RepresentationInput {
+  personId: string;
+  role: 'legal_representative' | 'guardian' | 'caregiver';
+  scopes?: string[];
+  until?: Date;
+  /** Recorded with the audit event (e.g. the invitation it comes from). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * grantRepresentation inside an open guarded() transaction (`tx`), so a caller can write its own
+ * bookkeeping (an accepted invitation) atomically with the rule.
+ * @example await guarded(ctx, (tx) => addRepresentation(tx, systemActor, childId, { personId, role: 'legal_representative' }));
+ */
+export async function addRepresentation(
+  tx: Ctx,
+  actor: Actor,
+  patientId: string,
+  input: RepresentationInput,
+): Promise<string> {
+  const now = tx.clock.now();
   const id = uuidv7(now.getTime());
-  await guarded(ctx, async (tx) => {
-    await requireAccess(tx, actor, {
-      patientId,
-      action: 'manage',
-      entity: { type: 'AccessRule', id },
-      details: { kind: 'representation', role: input.role },
-    });
-    await repo.insertRule(tx.db, {
-      patient_id: patientId,
-      id,
-      kind: 'representation',
-      professional_id: null,
-      person_id: input.personId,
-      document_id: null,
-      role: input.role,
-      channel: null,
-      reason: null,
-      scopes: input.scopes ?? [],
-      starts_at: now,
-      ends_at: input.until ?? null,
-      revoked_at: null,
-      created_at: now,
-      created_by: `${actor.kind}:${actorId(actor) ?? ''}`,
-      details: '{}',
-    });
+  await requireAccess(tx, actor, {
+    patientId,
+    action: 'manage',
+    entity: { type: 'AccessRule', id },
+    details: { ...input.details, kind: 'representation', role: input.role },
+  });
+  await repo.insertRule(tx.db, {
+    patient_id: patientId,
+    id,
+    kind: 'representation',
+    professional_id: null,
+    person_id: input.personId,
+    document_id: null,
+    role: input.role,
+    channel: null,
+    reason: null,
+    scopes: input.scopes ?? [],
+    starts_at: now,
+    ends_at: input.until ?? null,
+    revoked_at: null,
+    created_at: now,
+    created_by: `${actor.kind}:${actorId(actor) ?? ''}`,
+    details: '{}',
   });
   return id;
+}
+
+/**
+ * Ends a representation (a caregiver's help revoked by either side, a representative's rights at
+ * majority) from the next request on. Runs inside an open guarded() transaction; 404 when the
+ * rule is not a live representation of this record.
+ * @example await guarded(ctx, (tx) => endRepresentation(tx, actor, patientId, ruleId));
+ */
+export async function endRepresentation(
+  tx: Ctx,
+  actor: Actor,
+  patientId: string,
+  ruleId: string,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await requireAccess(tx, actor, {
+    patientId,
+    action: 'manage',
+    entity: { type: 'AccessRule', id: ruleId },
+    details: { ...details, kind: 'representation', revoke: true },
+  });
+  const row = await repo.findRule(tx.db, patientId, ruleId);
+  if (!row || row.kind !== 'representation') throw new AppError('not_found', 'Not found');
+  await repo.revokeRule(tx.db, patientId, ruleId, tx.clock.now());
 }

@@ -18,6 +18,7 @@ export {
   CHECKPOINT_PREFIX,
 } from './checkpoint.ts';
 export { NO_PATIENT_CHAIN } from './chain.ts';
+export { forgetAuditChains } from './forget.ts';
 export { presentHistoryEntry, HIDDEN_PERSON, type HistoryEntry, type ActorLookups } from './history-entry.ts';
 export {
   historyCsv,

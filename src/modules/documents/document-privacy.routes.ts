@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalid } from '../../errors.ts';
-import { ctxOf, patientActor } from '../../http/request-context.ts';
+import { ctxOf, recordActor } from '../../http/request-context.ts';
 import { documentSchema, presentDocument } from './document.routes.ts';
 import { previewRecordAs, setDocumentMasked, shareDocument } from './document-privacy.ts';
 
@@ -27,7 +27,7 @@ export const documentPrivacyRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const meta = await setDocumentMasked(
         ctxOf(request),
-        await patientActor(request),
+        (await recordActor(request)).actor,
         request.params.id,
         request.body.masked,
       );
@@ -53,8 +53,8 @@ export const documentPrivacyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const actor = await patientActor(request);
-      const rule = await shareDocument(ctxOf(request), actor, actor.patientId, {
+      const { actor, patientId } = await recordActor(request);
+      const rule = await shareDocument(ctxOf(request), actor, patientId, {
         documentId: request.params.id,
         rpps: request.body.rpps,
         until: request.body.until,
@@ -99,14 +99,14 @@ export const documentPrivacyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
+      const { actor, patientId } = await recordActor(request);
       const { rpps, profession } = request.query;
       if ((rpps ? 1 : 0) + (profession ? 1 : 0) !== 1)
         throw invalid('Give exactly one of rpps or profession', 'rpps');
       return previewRecordAs(
         ctxOf(request),
         actor,
-        actor.patientId,
+        patientId,
         rpps ? { rpps } : { professionCode: profession as string },
       );
     },

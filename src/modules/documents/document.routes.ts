@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, invalid } from '../../errors.ts';
-import { ctxOf, patientActor } from '../../http/request-context.ts';
+import { ctxOf, recordActor } from '../../http/request-context.ts';
 import { getPatient } from '../identity/index.ts';
 import type { DocumentMeta } from './document.ts';
 import { PATIENT_MAX_BYTES } from './document.ts';
@@ -107,9 +107,9 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
+      const { actor, patientId } = await recordActor(request);
       const q = request.query;
-      const page = await searchDocuments(ctxOf(request), actor, actor.patientId, {
+      const page = await searchDocuments(ctxOf(request), actor, patientId, {
         ...(q.category ? { category: q.category } : {}),
         ...(q.from ? { dateFrom: new Date(q.from) } : {}),
         ...(q.to ? { dateTo: new Date(q.to) } : {}),
@@ -142,7 +142,7 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const actor = await patientActor(request);
+      const { actor, patientId } = await recordActor(request);
       if (!request.isMultipart())
         throw new AppError('unsupported_media_type', 'Send the document as multipart/form-data');
       const fields: Record<string, string> = {};
@@ -161,8 +161,10 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
         throw invalid('Idempotency-Key must be 8 to 128 characters of [A-Za-z0-9_-]', 'Idempotency-Key');
       }
       const ctx = ctxOf(request);
-      const patient = await getPatient(ctx, actor.patientId);
-      if (!patient) throw new AppError('unauthenticated', 'Please sign in');
+      const patient = await getPatient(ctx, patientId);
+      // Another person's record that does not exist: the gate's answer for any record one may not act on.
+      if (!patient)
+        throw new AppError(actor.kind === 'patient' ? 'unauthenticated' : 'not_found', 'Not found');
       if (fields.category && !VAULT_CATEGORIES.some((c) => c.slug === fields.category))
         throw invalid('Unknown category', 'category');
       const date = fields.date;
@@ -175,7 +177,7 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
         documents: [
           {
             masterIdentifier: key
-              ? `urn:carnet:upload:${actor.patientId}:${key}`
+              ? `urn:carnet:upload:${patientId}:${key}`
               : `urn:uuid:${crypto.randomUUID()}`,
             mediaType: file.mediaType,
             content: file.content,
@@ -204,7 +206,9 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) =>
-      presentDocument(await getDocument(ctxOf(request), await patientActor(request), request.params.id)),
+      presentDocument(
+        await getDocument(ctxOf(request), (await recordActor(request)).actor, request.params.id),
+      ),
   );
 
   app.get(
@@ -219,7 +223,7 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { meta, content } = await downloadDocument(
         ctxOf(request),
-        await patientActor(request),
+        (await recordActor(request)).actor,
         request.params.id,
       );
       return reply
@@ -252,7 +256,7 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
       const { title, date, category } = request.body;
       const meta = await updateDocumentMetadata(
         ctxOf(request),
-        await patientActor(request),
+        (await recordActor(request)).actor,
         request.params.id,
         {
           ...(title !== undefined ? { title } : {}),
@@ -277,7 +281,12 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) =>
       presentDocument(
-        await setReadState(ctxOf(request), await patientActor(request), request.params.id, request.body.read),
+        await setReadState(
+          ctxOf(request),
+          (await recordActor(request)).actor,
+          request.params.id,
+          request.body.read,
+        ),
       ),
   );
 
@@ -292,7 +301,7 @@ export const documentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteDocument(ctxOf(request), await patientActor(request), request.params.id);
+      await deleteDocument(ctxOf(request), (await recordActor(request)).actor, request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -240,7 +240,8 @@ export async function setReadState(ctx: Ctx, actor: Actor, id: string, read: boo
       entity: { type: 'DocumentReference', id },
       details: { readState: read },
     });
-    if (actor.kind !== 'patient') throw new AppError('forbidden', 'Only the patient keeps a read state');
+    if (actor.kind !== 'patient' && actor.kind !== 'representative')
+      throw new AppError('forbidden', 'Only the patient (or who acts for them) keeps a read state');
     return toMeta(await repo.updateDocument(tx.db, grant, found, { read_at: read ? ctx.clock.now() : null }));
   });
 }

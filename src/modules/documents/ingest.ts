@@ -83,9 +83,10 @@ function authorOf(actor: Actor): {
         organizationId: actor.organizationId,
         display: actor.display,
       };
+    // A representative or caregiver adds in the person's name (the audit trail names who did).
     case 'patient':
-      return { source: 'patient', professionalId: null, organizationId: null, display: actor.display };
     case 'representative':
+      return { source: 'patient', professionalId: null, organizationId: null, display: actor.display };
     case 'app':
     case 'operator':
     case 'system':
@@ -237,7 +238,10 @@ function assertReplayable(actor: Actor, existing: Guarded<DocumentRow>, doc: Inc
   const sameAuthor =
     actor.kind === 'professional'
       ? facts.authorProfessionalId === actor.professionalId
-      : actor.kind === 'patient' && facts.source === 'patient' && facts.patientId === actor.patientId;
+      : actor.kind === 'patient'
+        ? facts.source === 'patient' && facts.patientId === actor.patientId
+        : // The lookup is per record: a representative replays the person's own uploads.
+          actor.kind === 'representative' && facts.source === 'patient';
   if (!sameAuthor) {
     throw new AppError(
       'conflict',

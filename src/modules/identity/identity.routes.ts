@@ -9,24 +9,42 @@ import {
   SESSION_COOKIE,
   setSessionCookie,
 } from '../../http/request-context.ts';
+import { sendAccountMail } from '../notifications/index.ts';
 import { csrfTokenFor, getPatient, issueToken, signIn, signOut } from './identity.service.ts';
+import { ThrottledError } from './throttle.ts';
 
 const apiError = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
 });
 
-/** Patient sign-in (password, first cut) and who am I. */
+/**
+ * Patient sign-in and who am I. `POST /session` checks the password; when the person has a second
+ * factor it answers `{ secondFactor }` with a short pending cookie, completed by
+ * `POST /session/second-factor` (signin.routes.ts). 429 with Retry-After once throttled.
+ */
 export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.addHook('onError', async (_request, reply, error) => {
+    if (error instanceof ThrottledError) void reply.header('Retry-After', String(error.retryAfterSeconds));
+  });
+
   app.post(
     '/session',
     {
       schema: {
         tags: ['session'],
-        summary: 'Sign in (sets an HttpOnly session cookie)',
+        summary: 'Sign in with a password (sets an HttpOnly session cookie; may ask for a second factor)',
         body: z.object({ login: z.string().min(1).max(200), password: z.string().min(1).max(500) }).strict(),
         response: {
-          200: z.object({ patientId: z.string(), expiresAt: z.string(), csrfToken: z.string() }),
+          200: z.union([
+            z.object({ patientId: z.string(), expiresAt: z.string(), csrfToken: z.string() }),
+            z.object({
+              secondFactor: z.enum(['totp', 'email']),
+              expiresAt: z.string(),
+              csrfToken: z.string(),
+            }),
+          ]),
           401: apiError,
+          429: apiError,
         },
       },
     },
@@ -38,18 +56,24 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
           ip: request.ip,
         }),
       );
+      if (s.kind === 'second_factor' && s.mail) await sendAccountMail(ctx.config, s.mail);
       setSessionCookie(request, reply, s.token, s.expiresAt);
-      return {
-        patientId: s.patientId,
-        expiresAt: s.expiresAt.toISOString(),
-        csrfToken: csrfTokenFor(ctx, s.token),
-      };
+      const common = { expiresAt: s.expiresAt.toISOString(), csrfToken: csrfTokenFor(ctx, s.token) };
+      return s.kind === 'signed_in'
+        ? { patientId: s.patientId, ...common }
+        : { secondFactor: s.secondFactor, ...common };
     },
   );
 
   app.delete(
     '/session',
-    { schema: { tags: ['session'], summary: 'Sign out', response: { 204: z.null() } } },
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Sign out (revokes the session, whatever its state)',
+        response: { 204: z.null() },
+      },
+    },
     async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
       if (token) await signOut(ctxOf(request), token);

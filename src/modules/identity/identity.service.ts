@@ -1,4 +1,4 @@
-import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { hash as argonHash } from '@node-rs/argon2';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError, invalid } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
@@ -11,11 +11,24 @@ import * as repo from './identity.repository.ts';
 import { validateIns } from './ins.ts';
 import { isKnownProfession, isKnownSpecialty } from './professions.ts';
 import { parseProfessionalIdentifier } from './rpps.ts';
+import {
+  preferredFactor,
+  sendSignInCode,
+  type OutgoingMail,
+  type SecondFactorKind,
+} from './second-factor.ts';
+import { verifyPassword } from './security-password.ts';
+import { touchSession } from './security.repository.ts';
+import {
+  assertNotThrottled,
+  recordThrottleFailure,
+  recordThrottleSuccess,
+  throttleKeys,
+} from './throttle.ts';
 import { signAccessToken, verifyAccessToken } from './tokens.ts';
 
 /** argon2id parameters (OWASP 2024 minimum: m=19 MiB, t=2, p=1). */
 const ARGON = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, parallelism: 1 };
-let dummyHash: Promise<string> | undefined;
 
 export interface Patient {
   id: string;
@@ -259,20 +272,79 @@ export async function authenticateBearer(ctx: Ctx, token: string): Promise<Profe
   };
 }
 
-/** Password sign-in (first cut; strong authentication comes with the account lifecycle). */
+/** What a password sign-in gives: a signed-in session, or a pending one awaiting the second factor. */
+export type SignInResult =
+  | { kind: 'signed_in'; token: string; expiresAt: Date; patientId: string }
+  | {
+      kind: 'second_factor';
+      token: string;
+      expiresAt: Date;
+      secondFactor: SecondFactorKind;
+      /** The one-time code to send (e-mail factor), once this returned. */
+      mail?: OutgoingMail;
+    };
+
+/** How long the password step stays valid while the second factor is awaited. */
+export const SECOND_FACTOR_MINUTES = 5;
+
+/**
+ * Password sign-in. Throttled per login and per IP (throttle.ts: 429 with Retry-After once
+ * locked, for unknown logins alike). Unknown login, wrong password, a space that is not open
+ * (pending, opposed, suspended, closed): the same 401, after the same argon2 work.
+ *
+ * A second factor is required when the person has one enrolled, or when their space was not
+ * created by a registration (origin 'import' or 'birth': such people get credentials only through
+ * activation, which enrols a factor). Only a registration-era account with no factor enrolled
+ * signs in with the password alone (the legacy path, kept for existing accounts and test seeds).
+ * With a factor: a pending 'second_factor' session (5 minutes) is opened; for the e-mail factor a
+ * code is issued (to send). `completeSecondFactor` turns it into a fresh signed-in session.
+ */
 export async function signIn(
   ctx: Ctx,
   login: string,
   password: string,
   meta: SessionMeta = {},
-): Promise<{ token: string; expiresAt: Date; patientId: string }> {
-  const row = await repo.findPatientByLogin(ctx.db, login.trim().toLowerCase());
-  // Verify against a dummy hash for unknown logins, so timing does not reveal which accounts exist.
-  dummyHash ??= argonHash(randomToken(), ARGON);
-  const ok = await argonVerify(row?.password_hash ?? (await dummyHash), password).catch(() => false);
-  if (!row || !row.password_hash || !ok) throw new AppError('unauthenticated', 'Wrong login or password');
-  const s = await startSession(ctx, ctx.db, row.id, { ...meta, authMethod: meta.authMethod ?? 'password' });
-  return { token: s.token, expiresAt: s.expiresAt, patientId: row.id };
+): Promise<SignInResult> {
+  const normalized = login.trim().toLowerCase();
+  const keys = throttleKeys(ctx, { account: { kind: 'login', value: normalized }, ip: meta.ip });
+  await assertNotThrottled(ctx, keys);
+  const row = await repo.findPatientByLogin(ctx.db, normalized);
+  // Verified against a dummy hash for unknown logins, so timing does not reveal which accounts exist.
+  const ok = await verifyPassword(row?.password_hash, password);
+  if (!row || !ok || row.account_status !== 'open') {
+    await recordThrottleFailure(ctx, keys);
+    throw new AppError('unauthenticated', 'Wrong login or password');
+  }
+  const factor = await preferredFactor(ctx.db, row.id);
+  if (!factor) {
+    if (row.origin !== 'registration') {
+      await recordThrottleFailure(ctx, keys);
+      throw new AppError('unauthenticated', 'Wrong login or password');
+    }
+    await recordThrottleSuccess(ctx, keys);
+    const s = await startSession(ctx, ctx.db, row.id, { ...meta, authMethod: meta.authMethod ?? 'password' });
+    return { kind: 'signed_in', token: s.token, expiresAt: s.expiresAt, patientId: row.id };
+  }
+  // The account counter is cleared only once the second factor is right too.
+  return ctx.rootDb.transaction().execute(async (tx) => {
+    const s = await startSession(ctx, tx, row.id, {
+      ...meta,
+      authMethod: 'password',
+      state: 'second_factor',
+      ttlMinutes: SECOND_FACTOR_MINUTES,
+    });
+    const base = { kind: 'second_factor' as const, token: s.token, expiresAt: s.expiresAt };
+    if (factor.kind === 'email' && factor.email) {
+      const mail = await sendSignInCode(ctx, tx, {
+        patientId: row.id,
+        sessionId: s.id,
+        factorId: factor.id,
+        email: factor.email,
+      });
+      return { ...base, secondFactor: 'email' as const, mail };
+    }
+    return { ...base, secondFactor: factor.kind };
+  });
 }
 
 /** Where and how a session was opened (shown in the person's list of sessions). */
@@ -322,12 +394,19 @@ export function csrfTokenFor(ctx: Pick<Ctx, 'masterKey'>, sessionToken: string):
   return keyedHash(deriveKey(ctx.masterKey, 'csrf'), sessionToken).toString('base64url');
 }
 
+/** How often a session's last use is written (the security page shows it; not a write per request). */
+const TOUCH_EVERY_MS = 5 * 60_000;
+
+/** The signed-in person behind a session token (an active session only); 401 otherwise. */
 export async function resolveSession(ctx: Ctx, token: string): Promise<PatientActor> {
-  const s = await repo.findLiveSession(ctx.db, sha256(token), ctx.clock.now());
+  const now = ctx.clock.now();
+  const s = await repo.findLiveSession(ctx.db, sha256(token), now);
   if (!s) throw new AppError('unauthenticated', 'Please sign in');
+  await touchSession(ctx.db, s.id, now, TOUCH_EVERY_MS);
   return { kind: 'patient', patientId: s.patient_id, display: `${s.given} ${s.family}`, sessionId: s.id };
 }
 
+/** Revokes the session of this token, whatever its state (signed in, pending second factor, enrolment). */
 export async function signOut(ctx: Ctx, token: string): Promise<void> {
   await repo.revokeSession(ctx.db, sha256(token), ctx.clock.now());
 }

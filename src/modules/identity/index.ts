@@ -35,3 +35,12 @@ export { majorityAt, MAJORITY_AGE } from './majority.ts';
 export * from './exports-signin.ts';
 export * from './exports-passkeys.ts';
 export * from './exports-pro.ts';
+export {
+  insertPatientsBulk,
+  provisionalCodeMaker,
+  findPatientsByMatricules,
+  findPatientTraitsByIns,
+  type BulkPatient,
+  type BulkCreated,
+  type PreparedCode,
+} from './bulk.ts';

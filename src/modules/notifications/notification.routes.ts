@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import { ctxOf, patientActor } from '../../http/request-context.ts';
+import { ctxOf, recordActor } from '../../http/request-context.ts';
 import { listOutboxMails, readOutboxMail } from './email.ts';
 import { CHANNELS, LANGUAGES, NOTIFICATION_TYPES } from './notification.ts';
 import {
@@ -71,9 +71,9 @@ export const notificationRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
+      const { actor, patientId } = await recordActor(request);
       const q = request.query;
-      const page = await listNotifications(ctxOf(request), actor, actor.patientId, {
+      const page = await listNotifications(ctxOf(request), actor, patientId, {
         unreadOnly: q.unread === 'true',
         limit: q.limit,
         ...(q.cursor ? { cursor: q.cursor } : {}),
@@ -97,7 +97,7 @@ export const notificationRoutes: FastifyPluginAsyncZod = async (app) => {
       present(
         await setNotificationReadState(
           ctxOf(request),
-          await patientActor(request),
+          (await recordActor(request)).actor,
           request.params.id,
           request.body.read,
         ),
@@ -115,7 +115,7 @@ export const notificationRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteNotification(ctxOf(request), await patientActor(request), request.params.id);
+      await deleteNotification(ctxOf(request), (await recordActor(request)).actor, request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -130,8 +130,8 @@ export const notificationRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
-      return getNotificationPreferences(ctxOf(request), actor, actor.patientId);
+      const { actor, patientId } = await recordActor(request);
+      return getNotificationPreferences(ctxOf(request), actor, patientId);
     },
   );
 
@@ -152,8 +152,8 @@ export const notificationRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const actor = await patientActor(request);
-      return updateNotificationPreferences(ctxOf(request), actor, actor.patientId, {
+      const { actor, patientId } = await recordActor(request);
+      return updateNotificationPreferences(ctxOf(request), actor, patientId, {
         ...(request.body.language ? { language: request.body.language } : {}),
         ...(request.body.preferences ? { preferences: request.body.preferences } : {}),
       });
