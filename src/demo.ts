@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { Ctx } from './platform/context.ts';
 import { randomToken } from './platform/crypto.ts';
@@ -9,6 +10,7 @@ import {
   type ProfessionalActor,
 } from './modules/access/index.ts';
 import { ingestSubmission } from './modules/documents/index.ts';
+import { deliverPendingNotices, importPopulation } from './modules/accounts/index.ts';
 import {
   createClient,
   getPatient,
@@ -42,7 +44,22 @@ export interface DemoFile {
     clientId: string;
     clientSecret: string;
   }>;
+  /**
+   * A person imported from the insurer's file, not activated yet: what activation asks for. The
+   * provisional code is in the notice e-mail (`/dev/mail`), never here.
+   */
+  toActivate?: { given: string; family: string; matricule: string; cardSerial: string; birthDate: string };
 }
+
+/** Lucas Bernard arrives through the real population import, like everyone in production. */
+const TO_ACTIVATE = {
+  matricule: '188057505612338',
+  given: 'Lucas',
+  family: 'Bernard',
+  birthDate: '1988-05-21',
+  cardSerial: 'VITALE1988',
+  email: 'lucas.bernard@demo.carnet',
+};
 
 // Test-OID identities (1.2.250.1.213.1.4.10, the OID of the ANS test examples), with correct keys.
 const TEST_OID = '1.2.250.1.213.1.4.10';
@@ -337,6 +354,24 @@ export async function seedDemo(ctx: Ctx): Promise<DemoFile> {
     });
   }
   if (camille && leo) await seedRules(ctx, camille.id, leo.id);
+  const t = TO_ACTIVATE;
+  const csv =
+    'matricule,oid,birth_family_name,first_names,birth_date,sex,birthplace_code,email,address_line1,' +
+    'address_line2,postal_code,city,card_serial,parent_matricule\n' +
+    `${t.matricule},${TEST_OID},${t.family},${t.given},${t.birthDate},M,75056,${t.email},,,,,${t.cardSerial},\n`;
+  const imported = await importPopulation(ctx, Readable.from([csv]), { source: 'demo' });
+  if (imported.created === 1) {
+    await deliverPendingNotices(ctx);
+    demo.toActivate = {
+      given: t.given,
+      family: t.family,
+      matricule: t.matricule,
+      cardSerial: t.cardSerial,
+      birthDate: t.birthDate,
+    };
+  } else {
+    ctx.log.warn({ rejections: imported.rejections }, 'demo: the person to activate was not imported');
+  }
   writeFileSync(demoFilePath(ctx.config.dataDir), JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
   return demo;
 }

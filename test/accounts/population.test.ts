@@ -7,7 +7,12 @@ import { PassThrough } from 'node:stream';
 import { inflateSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverPendingNotices, queueNotice, readLetter } from '../../src/modules/accounts/index.ts';
+import {
+  deliverPendingNotices,
+  issueProvisioningNotices,
+  queueNotice,
+  readLetter,
+} from '../../src/modules/accounts/index.ts';
 import { importPopulation, type ImportSummary } from '../../src/modules/accounts/population.ts';
 import { checkProvisionalCode, majorityAt } from '../../src/modules/identity/index.ts';
 import { insKey } from '../../src/modules/identity/ins.ts';
@@ -168,6 +173,11 @@ describe('population import', () => {
       postalCode: '75002',
       city: 'Paris',
     });
+    // The import writes people only; the notice job makes each pending adult's code and notice, once.
+    expect(await tableCounts(rt)).toMatchObject({ codes: 0, notices: 0 });
+    expect(await issueProvisioningNotices(rt.ctx, { limit: 5 })).toBe(5);
+    expect(await issueProvisioningNotices(rt.ctx)).toBe(4);
+    expect(await issueProvisioningNotices(rt.ctx)).toBe(0);
     const codes = await rt.ctx.rootDb.selectFrom('provisional_codes').selectAll().execute();
     expect(codes.filter((c) => c.patient_id === kid?.id)).toHaveLength(0);
     expect(codes.filter((c) => c.patient_id === mom?.id)).toHaveLength(1);
@@ -315,6 +325,7 @@ describe('population import', () => {
     expect(reasons.get(13)).toMatch(/card_serial is required/);
     expect(reasons.get(14)).toMatch(/birth_family_name is required/);
     expect(result).toMatchObject({ read: 14, created: 4, children: 1, rejected: 10 });
+    await issueProvisioningNotices(rt.ctx);
     const after = await tableCounts(rt);
     expect(after.patients - before.patients).toBe(4);
     expect(after.codes - before.codes).toBe(3);
@@ -367,6 +378,7 @@ describe('population import', () => {
         line: 3,
         reason: expect.stringMatching(/refused by the database/) as unknown,
       });
+      await issueProvisioningNotices(rt.ctx);
       const after = await tableCounts(rt);
       expect(after.patients - before.patients).toBe(2);
       expect(after.codes - before.codes).toBe(2);

@@ -6,6 +6,8 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { renderTextPdf } from '../../platform/pdf.ts';
 import { recordAuditEvent } from '../audit/index.ts';
 import { registerJobHandler, sendAccountMail, type JobRegistry } from '../notifications/index.ts';
+import { claimProvisioningDue, insertProvisionalCodesBulk, provisionalCodeMaker } from '../identity/index.ts';
+import { insertNoticesBulk } from './population.repository.ts';
 import { noticeMailBody, noticeText, type NoticeKind } from './notices-text.ts';
 import * as repo from './notices.repository.ts';
 
@@ -93,6 +95,40 @@ export async function queueNotice(
   return { id, channel };
 }
 
+/**
+ * Makes the provisioning notices of spaces imported as pending (DOMAIN §2: "the insurer sends a
+ * notice with a one-time provisional code"): for up to `limit` people, in one transaction, a
+ * provisional code (only its keyed hash stored) and a notice carrying it sealed until delivery. The
+ * import itself writes only the people, so it stays fast; the code is made minutes before it is
+ * sent, and rests nowhere in clear. Returns how many notices were made.
+ */
+export async function issueProvisioningNotices(ctx: Ctx, options: { limit?: number } = {}): Promise<number> {
+  const now = ctx.clock.now();
+  const makeCode = provisionalCodeMaker(ctx);
+  const seal = noticeCodeSealer(ctx);
+  return ctx.rootDb.transaction().execute(async (tx) => {
+    const due = await claimProvisioningDue(tx, options.limit ?? 200, now);
+    if (due.length === 0) return 0;
+    const codes = due.map((p) => ({ patientId: p.id, code: makeCode(p.id, now) }));
+    await insertProvisionalCodesBulk(tx, codes, now);
+    await insertNoticesBulk(
+      tx,
+      codes.map((c, i) => {
+        const id = uuidv7(now.getTime());
+        return {
+          patientId: c.patientId,
+          id,
+          kind: 'provisioning',
+          channel: due[i]?.email ? ('email' as const) : ('letter' as const),
+          sealedPayload: seal(c.patientId, id, c.code.code),
+        };
+      }),
+      now,
+    );
+    return due.length;
+  });
+}
+
 const SYSTEM_ACTOR = {
   kind: 'system',
   id: null,
@@ -110,6 +146,7 @@ export async function deliverPendingNotices(
   ctx: Ctx,
   options: { limit?: number } = {},
 ): Promise<{ delivered: number; failed: number }> {
+  await issueProvisioningNotices(ctx, { limit: options.limit ?? 200 });
   const pending = await repo.pendingNoticeIds(ctx.rootDb, options.limit ?? 200);
   let delivered = 0;
   let failed = 0;

@@ -8,5 +8,13 @@ export {
   deliverPendingNotices,
   readLetter,
   registerNoticeJobs,
+  issueProvisioningNotices,
   letterBlobKey,
 } from './notices.ts';
+export {
+  importPopulation,
+  OPPOSITION_DAYS,
+  type ImportSummary,
+  type ImportOptions,
+  type Rejection,
+} from './population.ts';

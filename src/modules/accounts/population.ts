@@ -8,11 +8,8 @@ import {
   findPatientsByMatricules,
   insertPatientsBulk,
   majorityAt,
-  provisionalCodeMaker,
   type BulkPatient,
-  type PreparedCode,
 } from '../identity/index.ts';
-import { noticeCodeSealer } from './notices.ts';
 import { CsvReader, csvField, type CsvRecord } from './population-csv.ts';
 import { checkRow, eighteenthBirthday, headerIndex, type Column, type PersonRow } from './population-row.ts';
 import * as repo from './population.repository.ts';
@@ -24,8 +21,9 @@ import * as repo from './population.repository.ts';
  * never stops the import nor half-writes. Re-running a file changes nothing: people already present
  * (same INS) are counted, not touched.
  *
- * Each new adult: pending space, 6-week opposition window, one provisional code (keyed hash only)
- * and a 'provisioning' notice carrying the code sealed. Each child (parent_matricule): an open
+ * Each new adult: pending space and 6-week opposition window; the notice job then makes their
+ * provisional code (keyed hash only) and the 'provisioning' notice carrying it
+ * (notices.ts issueProvisioningNotices), so the import writes one row per person. Each child (parent_matricule): an open
  * profile declared by the parent, who represents them until majority.
  */
 
@@ -180,11 +178,9 @@ export async function importPopulation(
     options.onProgress?.(counts);
   };
 
-  const makeCode = provisionalCodeMaker(ctx);
-  const seal = noticeCodeSealer(ctx);
   const send = async (rows: PersonRow[]): Promise<void> => {
-    // The CPU work (ids, codes, keyed hashes, sealed notices) overlaps the previous batch's writes.
-    const prepared = prepare(ctx.clock.now(), rows, makeCode, seal);
+    // The CPU work (ids) overlaps the previous batch's writes.
+    const prepared = prepare(ctx.clock.now(), rows);
     await inflight;
     today = parisToday(ctx.clock.now());
     const p = writeBatch(ctx, prepared).then(apply);
@@ -285,29 +281,15 @@ function majorityOf(birthDate: string): Date {
   return at;
 }
 
-/** A row with what its creation needs, made before the transaction. */
+/** A row with its new id, made before the transaction. */
 interface Prepared {
   row: PersonRow;
   id: string;
-  /** For an adult: the code and the notice carrying it sealed. */
-  code: PreparedCode | null;
-  notice: { id: string; sealed: Buffer } | null;
 }
 
-function prepare(
-  now: Date,
-  rows: readonly PersonRow[],
-  makeCode: (patientId: string, now: Date) => PreparedCode,
-  seal: (patientId: string, noticeId: string, code: string) => Buffer,
-): Prepared[] {
+function prepare(now: Date, rows: readonly PersonRow[]): Prepared[] {
   const nowMs = now.getTime();
-  return rows.map((row) => {
-    const id = uuidv7(nowMs);
-    if (row.parentMatricule !== null) return { row, id, code: null, notice: null };
-    const code = makeCode(id, now);
-    const noticeId = uuidv7(nowMs);
-    return { row, id, code, notice: { id: noticeId, sealed: seal(id, noticeId, code.code) } };
-  });
+  return rows.map((row) => ({ row, id: uuidv7(nowMs) }));
 }
 
 async function writeRows(ctx: Ctx, tx: Queryable, batch: readonly Prepared[]): Promise<BatchOutcome> {
@@ -379,7 +361,8 @@ async function writeRows(ctx: Ctx, tx: Queryable, batch: readonly Prepared[]): P
       origin: child ? 'birth' : 'import',
       oppositionDeadline: child ? null : deadline,
       declaredBy,
-      code: p.code,
+      // The provisioning notice and its code are made by the notice job (issueProvisioningNotices).
+      code: null,
     });
   }
 
@@ -418,12 +401,10 @@ async function writeRows(ctx: Ctx, tx: Queryable, batch: readonly Prepared[]): P
     }
   }
 
-  const notices: Parameters<typeof repo.insertNoticesBulk>[1][number][] = [];
   const rules: BulkRepresentation[] = [];
   let children = 0;
   for (const c of created) {
     const person = people[c.index] as BulkPatient;
-    const prepared = accepted[c.index] as Prepared;
     if (person.declaredBy !== null) {
       children++;
       rules.push({
@@ -432,17 +413,8 @@ async function writeRows(ctx: Ctx, tx: Queryable, batch: readonly Prepared[]): P
         role: 'legal_representative',
         endsAt: majorityOf(person.birthDate),
       });
-    } else if (prepared.notice) {
-      notices.push({
-        patientId: c.id,
-        id: prepared.notice.id,
-        kind: 'provisioning',
-        channel: person.email ? 'email' : 'letter',
-        sealedPayload: prepared.notice.sealed,
-      });
     }
   }
-  await repo.insertNoticesBulk(tx, notices, now);
   await insertRepresentationsBulk(tx, rules, now, 'system:population-import');
   return { created: created.length, children, alreadyPresent, rejections };
 }

@@ -130,15 +130,43 @@ export async function insertPatientsBulk(
     created.push({ index, id: p.id });
     if (p.code) codes.push({ patientId: p.id, code: p.code });
   });
-  if (codes.length > 0) {
-    const expiresAt = new Date(now.getTime() + PROVISIONAL_CODE_DAYS * 86_400_000);
-    await sql`
-      insert into provisional_codes (patient_id, id, code_hash, issued_at, expires_at)
-      select t.p, t.id, t.h, ${now}, ${expiresAt}
-      from unnest(${codes.map((c) => c.patientId)}::uuid[], ${codes.map((c) => c.code.id)}::uuid[],
-        ${codes.map((c) => c.code.hash)}::bytea[]) as t(p, id, h)`.execute(db);
-  }
+  await insertProvisionalCodesBulk(db, codes, now);
   return created;
+}
+
+/** Stores prepared provisional codes (their keyed hashes) in `db`. */
+export async function insertProvisionalCodesBulk(
+  db: Queryable,
+  codes: ReadonlyArray<{ patientId: string; code: PreparedCode }>,
+  now: Date,
+): Promise<void> {
+  if (codes.length === 0) return;
+  const expiresAt = new Date(now.getTime() + PROVISIONAL_CODE_DAYS * 86_400_000);
+  await sql`
+    insert into provisional_codes (patient_id, id, code_hash, issued_at, expires_at)
+    select t.p, t.id, t.h, ${now}, ${expiresAt}
+    from unnest(${codes.map((c) => c.patientId)}::uuid[], ${codes.map((c) => c.code.id)}::uuid[],
+      ${codes.map((c) => c.code.hash)}::bytea[]) as t(p, id, h)`.execute(db);
+}
+
+/**
+ * Claims up to `limit` pending spaces whose provisioning notice is still due, in `db` (a
+ * transaction: concurrent claimers skip each other's rows), marking them noticed now.
+ */
+export async function claimProvisioningDue(
+  db: Queryable,
+  limit: number,
+  now: Date,
+): Promise<Array<{ id: string; email: string | null }>> {
+  const r = await sql<{ id: string; email: string | null }>`
+    update patients set provisioning_notice_at = ${now}
+    where id in (
+      select id from patients
+      where account_status = 'pending' and provisioning_notice_at is null
+      order by id limit ${limit}
+      for update skip locked)
+    returning id, email`.execute(db);
+  return r.rows;
 }
 
 /**

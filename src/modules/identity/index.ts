@@ -37,6 +37,8 @@ export * from './exports-passkeys.ts';
 export * from './exports-pro.ts';
 export {
   insertPatientsBulk,
+  insertProvisionalCodesBulk,
+  claimProvisioningDue,
   provisionalCodeMaker,
   findPatientsByMatricules,
   findPatientTraitsByIns,

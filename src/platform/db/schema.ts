@@ -61,6 +61,8 @@ export interface PatientsTable {
     'registration' | 'import' | 'birth' | undefined,
     never
   >;
+  /** When the notice of a pending space (with its provisional code) was made; null: still due. */
+  provisioning_notice_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** For a child from the insurer's file: the parent who declared them. */
   declared_by: ColumnType<string | null, string | null | undefined, string | null>;
 }

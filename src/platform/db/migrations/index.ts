@@ -10,6 +10,7 @@ import * as professionalSignIn from './2026-11-22T0008-professional-sign-in.ts';
 import * as lifeEvents from './2026-11-22T0009-life-events.ts';
 import * as family from './2026-11-22T0010-family.ts';
 import * as population from './2026-11-22T0011-population.ts';
+import * as bulkIndexes from './2026-11-22T0012-bulk-friendly-indexes.ts';
 
 /**
  * Every migration, by name. Names are timestamps, so they sort in the order they run.
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T0009-life-events': lifeEvents,
   '2026-11-22T0010-family': family,
   '2026-11-22T0011-population': population,
+  '2026-11-22T0012-bulk-friendly-indexes': bulkIndexes,
 };
