@@ -94,6 +94,16 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (demo?.toActivate) {
+    const t = demo.toActivate;
+    out.push(
+      `  to activate  ${t.given} ${t.family} (matricule ${t.matricule}, health-card serial ${t.cardSerial}): ` +
+        `the provisional code is in the notice at ${config.baseUrl}/dev/mail`,
+    );
+  }
+  if (config.proOidc?.testProvider) {
+    out.push(`\nProfessionals sign in at ${config.baseUrl}/pro/login (local OpenID Connect test provider).`);
+  }
   process.stdout.write(out.join('\n') + '\n\n');
 
   let stopping = false;
