@@ -1,67 +1,27 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Patient } from '../../src/modules/identity/index.ts';
-import { loadConfig } from '../../src/config.ts';
 import type { Ctx } from '../../src/platform/context.ts';
-import { openRuntime } from '../../src/runtime.ts';
-import { createTestRuntime, seedPatient, usePostgres, type TestRuntime } from '../harness.ts';
+import { cliWorkspace, type CliWorkspace } from '../cli.ts';
+import { seedPatient } from '../harness.ts';
 
 /**
  * `npx carnet person …` as an operator runs it: a separate process on the same data directory
  * (embedded PGlite) or database (PostgreSQL). Every command is audited with the operator's id.
  */
 
-const root = join(import.meta.dirname, '..', '..');
-const masterKey = randomBytes(32).toString('base64');
-let dataDir: string;
-let env: Record<string, string>;
-let pgRuntime: TestRuntime | undefined;
+let ws: CliWorkspace;
 let person: Patient;
-
-async function withData<T>(fn: (ctx: Ctx) => Promise<T>): Promise<T> {
-  if (pgRuntime) return fn(pgRuntime.ctx);
-  const runtime = await openRuntime(loadConfig({ ...env, LOG_LEVEL: 'silent' }), pino({ level: 'silent' }));
-  try {
-    return await fn(runtime.ctx);
-  } finally {
-    await runtime.close();
-  }
-}
-
-function carnet(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, 'src', 'cli.ts'), 'person', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', CARNET_OPERATOR: 'op-alice', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const carnet = (...args: string[]) => ws.carnet(['person', ...args], { CARNET_OPERATOR: 'op-alice' });
+const withData = <T>(fn: (ctx: Ctx) => Promise<T>): Promise<T> => ws.withData(fn);
 
 beforeAll(async () => {
-  if (usePostgres) {
-    pgRuntime = await createTestRuntime();
-    dataDir = pgRuntime.dataDir;
-    const db = pgRuntime.config.database;
-    env = {
-      CARNET_DATA_DIR: dataDir,
-      CARNET_MASTER_KEY: pgRuntime.config.masterKey as string,
-      ...(db.kind === 'postgres' ? { DATABASE_URL: db.url } : {}),
-    };
-  } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'carnet-cli-'));
-    env = { CARNET_DATA_DIR: dataDir, CARNET_MASTER_KEY: masterKey };
-  }
+  ws = await cliWorkspace();
   person = await withData((ctx) => seedPatient(ctx, { login: `cli-${randomBytes(4).toString('hex')}` }));
 });
+
 afterAll(async () => {
-  await pgRuntime?.close();
-  if (!usePostgres) rmSync(dataDir, { recursive: true, force: true });
+  await ws?.close();
 });
 
 describe('carnet person', () => {

@@ -1,7 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { inflateSync } from 'node:zlib';
@@ -17,7 +14,8 @@ import { importPopulation, type ImportSummary } from '../../src/modules/accounts
 import { checkProvisionalCode, majorityAt } from '../../src/modules/identity/index.ts';
 import { insKey } from '../../src/modules/identity/ins.ts';
 import { listOutboxMails, readOutboxMail } from '../../src/modules/notifications/index.ts';
-import { createTestRuntime, seedPatient, usePostgres, type TestRuntime } from '../harness.ts';
+import { cliWorkspace, PROJECT_ROOT, type CliWorkspace } from '../cli.ts';
+import { createTestRuntime, seedPatient, type TestRuntime } from '../harness.ts';
 
 const NOW = new Date('2026-11-22T10:00:00Z');
 const NIR = '1.2.250.1.213.1.4.8';
@@ -440,38 +438,17 @@ describe('population import', () => {
 });
 
 describe('carnet population import (CLI)', () => {
-  const root = join(import.meta.dirname, '..', '..');
+  const root = PROJECT_ROOT;
+  let ws: CliWorkspace;
   let dataDir: string;
-  let env: Record<string, string>;
-  let pgRuntime: TestRuntime | undefined;
   beforeAll(async () => {
-    if (usePostgres) {
-      pgRuntime = await createTestRuntime();
-      dataDir = pgRuntime.dataDir;
-      const db = pgRuntime.config.database;
-      env = {
-        CARNET_DATA_DIR: dataDir,
-        CARNET_MASTER_KEY: pgRuntime.config.masterKey as string,
-        ...(db.kind === 'postgres' ? { DATABASE_URL: db.url } : {}),
-      };
-    } else {
-      dataDir = mkdtempSync(join(tmpdir(), 'carnet-population-'));
-      env = { CARNET_DATA_DIR: dataDir, CARNET_MASTER_KEY: randomBytes(32).toString('base64') };
-    }
+    ws = await cliWorkspace();
+    dataDir = ws.dataDir;
   });
   afterAll(async () => {
-    await pgRuntime?.close();
-    if (!usePostgres) rmSync(dataDir, { recursive: true, force: true });
+    await ws?.close();
   });
-
-  function carnet(...args: string[]) {
-    return spawnSync(process.execPath, [join(root, 'src', 'cli.ts'), ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...env },
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
-  }
+  const carnet = (...args: string[]) => ws.carnet(args);
 
   it('imports docs/population-sample.csv, reports the bad rows, and a re-run changes nothing', () => {
     const report = join(dataDir, 'rejected.csv');

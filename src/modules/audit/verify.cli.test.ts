@@ -1,15 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestRuntime, usePostgres, type TestRuntime } from '../../../test/harness.ts';
-import { loadConfig } from '../../config.ts';
+import { cliWorkspace, type CliWorkspace } from '../../../test/cli.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { openRuntime } from '../../runtime.ts';
 import { recordAuditEvent } from './index.ts';
 
 /**
@@ -17,52 +10,20 @@ import { recordAuditEvent } from './index.ts';
  * directory (embedded PGlite) or database (PostgreSQL). Exit 0 when intact, 1 when broken.
  */
 
-const root = join(import.meta.dirname, '..', '..', '..');
-const masterKey = randomBytes(32).toString('base64');
-let dataDir: string;
-let env: Record<string, string>;
-let pgRuntime: TestRuntime | undefined;
+let ws: CliWorkspace;
 
 beforeAll(async () => {
-  if (usePostgres) {
-    pgRuntime = await createTestRuntime();
-    dataDir = pgRuntime.dataDir;
-    const db = pgRuntime.config.database;
-    env = {
-      CARNET_DATA_DIR: dataDir,
-      CARNET_MASTER_KEY: pgRuntime.config.masterKey as string,
-      ...(db.kind === 'postgres' ? { DATABASE_URL: db.url } : {}),
-    };
-  } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'carnet-cli-'));
-    env = { CARNET_DATA_DIR: dataDir, CARNET_MASTER_KEY: masterKey };
-  }
+  ws = await cliWorkspace();
 });
+
 afterAll(async () => {
-  await pgRuntime?.close();
-  if (!usePostgres) rmSync(dataDir, { recursive: true, force: true });
+  await ws?.close();
 });
 
 /** Runs fn against the data the CLI will see; the embedded database is released afterwards. */
-async function withData(fn: (ctx: Ctx) => Promise<void>): Promise<void> {
-  if (pgRuntime) return fn(pgRuntime.ctx);
-  const runtime = await openRuntime(loadConfig({ ...env, LOG_LEVEL: 'silent' }), pino({ level: 'silent' }));
-  try {
-    await fn(runtime.ctx);
-  } finally {
-    await runtime.close();
-  }
-}
+const withData = (fn: (ctx: Ctx) => Promise<void>): Promise<void> => ws.withData(fn);
 
-function carnet(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, 'src', 'cli.ts'), ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const carnet = (...args: string[]) => ws.carnet(args);
 
 describe('carnet audit', () => {
   const patientId = randomUUID();
