@@ -18,6 +18,9 @@ import { proAuthRoutes } from './modules/identity/pro-auth.routes.ts';
 import { signInRoutes } from './modules/identity/signin.routes.ts';
 import { accountRoutes } from './modules/accounts/lifecycle.routes.ts';
 import { familyRoutes } from './modules/family/family.routes.ts';
+import { measurementRoutes } from './modules/measurements/measurements.routes.ts';
+import { profileRoutes } from './modules/profile/profile.routes.ts';
+import { vaccinationRoutes } from './modules/vaccinations/vaccinations.routes.ts';
 import { devMailRoutes, notificationRoutes } from './modules/notifications/index.ts';
 import { uuidv7 } from './platform/ids.ts';
 import type { Ctx } from './platform/context.ts';
@@ -84,6 +87,9 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
       await api.register(passkeyRoutes);
       await api.register(accountRoutes);
       await api.register(familyRoutes);
+      await api.register(profileRoutes);
+      await api.register(measurementRoutes);
+      await api.register(vaccinationRoutes);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -11,6 +11,8 @@ import {
   type FhirResource,
 } from './common.ts';
 import { DOCUMENT_SEARCH_PARAMS } from './search-params.ts';
+import { IMMUNIZATION_CAPABILITY } from './immunization.routes.ts';
+import { OBSERVATION_CAPABILITY } from './observation.routes.ts';
 
 /** When this statement last changed. */
 const STATEMENT_DATE = '2026-11-22';
@@ -128,6 +130,8 @@ export function capabilityStatement(baseUrl: string): FhirResource {
               },
             ],
           },
+          ...OBSERVATION_CAPABILITY,
+          ...IMMUNIZATION_CAPABILITY,
           {
             type: 'List',
             profile: PDSM_PROFILE.submissionSet,

@@ -44,6 +44,8 @@ describe('CapabilityStatement', () => {
       AuditEvent: ['search-type'],
       Patient: [],
       List: [],
+      Observation: ['read', 'create', 'search-type'],
+      Immunization: ['read', 'create', 'search-type'],
     });
     const patient = rest.resource.find((r: Loose) => r.type === 'Patient');
     expect(patient.operation.map((o: Loose) => o.name)).toEqual(['emergency-access']);
@@ -78,6 +80,11 @@ describe('CapabilityStatement', () => {
     expect(await routed('DELETE', `DocumentReference/${id}`)).toBe(true);
     expect(await routed('GET', 'DocumentReference?patient.identifier=1')).toBe(true);
     expect(await routed('POST', 'DocumentReference', {})).toBe(true);
+    for (const type of ['Observation', 'Immunization']) {
+      expect(await routed('GET', `${type}/${id}`)).toBe(true);
+      expect(await routed('GET', `${type}?patient.identifier=1`)).toBe(true);
+      expect(await routed('POST', type, {})).toBe(true);
+    }
     expect(await routed('POST', '/fhir/R4', {})).toBe(true);
     expect(await routed('GET', `Binary/${id}`)).toBe(true);
     // And nothing more.
@@ -175,7 +182,7 @@ describe('request bodies', () => {
   });
 
   it('answers unknown FHIR routes with a 404 OperationOutcome', async () => {
-    const res = await fhir(w.rt, { url: 'Observation', token: w.pro.token });
+    const res = await fhir(w.rt, { url: 'MedicationRequest', token: w.pro.token });
     expect(res.statusCode).toBe(404);
     expect(issueOf(res).code).toBe('not-found');
   });

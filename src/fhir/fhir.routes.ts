@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { immunizationRoutes } from './immunization.routes.ts';
+import { observationRoutes } from './observation.routes.ts';
 import { AppError } from '../errors.ts';
 import { ctxOf, professionalActor } from '../http/request-context.ts';
 import type { ProfessionalActor } from '../modules/access/index.ts';
@@ -103,6 +105,9 @@ export const fhirRoutes: FastifyPluginAsync = async (app) => {
   app.get('/metadata', async (request, reply) =>
     send(reply, 200, capabilityStatement(request.server.carnet.config.baseUrl)),
   );
+
+  await app.register(observationRoutes, { actorOf });
+  await app.register(immunizationRoutes, { actorOf });
 
   // ITI-65
   app.post('/', async (request, reply) =>

@@ -24,6 +24,7 @@ import {
   type FhirResource,
   type InsRef,
 } from './common.ts';
+import { isObservationBundle, provideObservationBundle } from './observation.fhir.ts';
 import {
   readDocumentReference,
   verifyDeclaredContent,
@@ -250,6 +251,8 @@ export async function provideDocumentBundle(
   actor: ProfessionalActor,
   body: unknown,
 ): Promise<FhirResource> {
+  // The ANS Mesures de santé device bundle (a Device and its Observations) goes to the measurements.
+  if (isObservationBundle(body)) return provideObservationBundle(ctx, actor, body);
   const testOids = ctx.config.testInsOids;
   const plan = readTransaction(body, { baseUrl: ctx.config.baseUrl, testOids });
   const { patient, warnings } = await resolvePatientByIns(ctx, plan.subject, plan.subjectField);

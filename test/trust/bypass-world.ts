@@ -5,6 +5,7 @@ import { makePdf } from '../api/files.ts';
 import { signedInPatient, uploaded, type ApiPatient } from '../api/support.ts';
 import { createTestRuntime, sessionCookieFor, type TestRuntime } from '../harness.ts';
 import { PASSWORD } from '../api/support.ts';
+import { seedProfileOfA } from './profile-world.ts';
 import {
   addRule,
   auditMark,
@@ -149,6 +150,7 @@ export async function createWorld(options: { clock?: Date } = {}): Promise<World
       notificationTitle,
       passkey,
       passkeyName,
+      ...(await seedProfileOfA(rt, a)),
       a.patient.ins.matricule,
       a.patient.id,
       a.login,

@@ -247,6 +247,13 @@ export function scopeOf(entityType: string): string {
     case 'AccessRule':
     case 'PrivacySettings':
       return 'privacy';
+    case 'Observation':
+      return 'measurements';
+    case 'Immunization':
+      return 'vaccinations';
+    case 'Profile':
+    case 'Synthesis':
+      return 'profile';
     default:
       return entityType.toLowerCase();
   }
@@ -271,6 +278,46 @@ function decideForRepresentative(actor: RepresentativeActor, input: DecisionInpu
     return decideForHolder(request, now, 'caregiver', rule.id);
   }
   return decideForHolder(request, now, 'representative', rule.id);
+}
+
+/**
+ * The person's structured health data: medical profile, measurements (FHIR Observation),
+ * vaccinations (Immunization), and the synthesis built from them.
+ */
+export const STRUCTURED_HEALTH_DATA: readonly string[] = [
+  'Profile',
+  'Observation',
+  'Immunization',
+  'Synthesis',
+];
+
+/**
+ * Structured data for professionals: read by those in a live care relationship with the person
+ * (GP, administrator, care team, consent, emergency) and not blocked; measurements and
+ * vaccinations added by them too (contribution, DOMAIN §4.2). Who may change an entry afterwards
+ * (its author; entries confirmed by a professional are locked for the patient) is the owning
+ * module's rule over its own rows.
+ */
+function decideStructuredForProfessional(
+  request: AccessRequest,
+  related: ReadonlyArray<{ basis: Basis; rule: AccessRule }>,
+  blocked: boolean,
+): Decision {
+  if (blocked) return HIDDEN('blocked by the patient');
+  const chosen = related[0];
+  if (!chosen) return HIDDEN('no care relationship, consent or emergency access');
+  switch (request.action) {
+    case 'read':
+    case 'search':
+      return allow(chosen.basis, chosen.rule.id);
+    case 'create':
+    case 'update':
+      return request.entityType === 'Observation' || request.entityType === 'Immunization'
+        ? allow(chosen.basis, chosen.rule.id)
+        : HIDDEN('professionals do not edit the patient’s own profile');
+    default:
+      return HIDDEN('not available to professionals');
+  }
 }
 
 const RELATION_ORDER: readonly Basis[] = ['gp', 'administrator', 'care-team', 'consent', 'emergency'];
@@ -338,6 +385,9 @@ function decideForProfessional(actor: ProfessionalActor, input: DecisionInput): 
   );
   const related = blocked ? [] : relationships(actor, input);
 
+  if (!item && STRUCTURED_HEALTH_DATA.includes(request.entityType)) {
+    return decideStructuredForProfessional(request, related, blocked);
+  }
   if (!item) {
     switch (request.action) {
       // A patient may not refuse that a professional adds useful documents (DOMAIN §4.2).

@@ -5,6 +5,9 @@ import type { LifecycleTables } from './schema-lifecycle.ts';
 import type { PasskeysTables } from './schema-passkeys.ts';
 import type { PopulationTables } from './schema-population.ts';
 import type { ProTables } from './schema-pro.ts';
+import type { VaccinationsTables } from './schema-vaccinations.ts';
+import type { MeasurementsTables } from './schema-measurements.ts';
+import type { ProfileTables } from './schema-profile.ts';
 
 /**
  * The database schema as Kysely sees it. Tables are owned by modules (named in each comment);
@@ -262,7 +265,16 @@ export interface PrivacySettingsTable {
 }
 
 export interface Database
-  extends AuthTables, PasskeysTables, ProTables, LifecycleTables, FamilyTables, PopulationTables {
+  extends
+    ProfileTables,
+    AuthTables,
+    PasskeysTables,
+    ProTables,
+    LifecycleTables,
+    FamilyTables,
+    PopulationTables,
+    VaccinationsTables,
+    MeasurementsTables {
   provisional_codes: ProvisionalCodesTable;
   account_notices: AccountNoticesTable;
   organizations: OrganizationsTable;

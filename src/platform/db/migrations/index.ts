@@ -11,6 +11,9 @@ import * as lifeEvents from './2026-11-22T0009-life-events.ts';
 import * as family from './2026-11-22T0010-family.ts';
 import * as population from './2026-11-22T0011-population.ts';
 import * as bulkIndexes from './2026-11-22T0012-bulk-friendly-indexes.ts';
+import * as profileMigration from './2026-11-22T0013-profile.ts';
+import * as measurementsMigration from './2026-11-22T0014-measurements.ts';
+import * as vaccinationsMigration from './2026-11-22T0015-vaccinations.ts';
 
 /**
  * Every migration, by name. Names are timestamps, so they sort in the order they run.
@@ -29,4 +32,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-22T0010-family': family,
   '2026-11-22T0011-population': population,
   '2026-11-22T0012-bulk-friendly-indexes': bulkIndexes,
+  '2026-11-22T0013-profile': profileMigration,
+  '2026-11-22T0014-measurements': measurementsMigration,
+  '2026-11-22T0015-vaccinations': vaccinationsMigration,
 };
