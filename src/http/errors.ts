@@ -56,6 +56,11 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
   } else {
     request.log.info({ code: appErr.code, reason: appErr.message }, 'request refused');
   }
+  // A throttled attempt says when to come back (identity's ThrottledError carries it), whatever the plugin.
+  const retryAfter = (appErr as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (appErr.code === 'rate_limited' && typeof retryAfter === 'number') {
+    reply.header('Retry-After', String(retryAfter));
+  }
   if (appErr.code === 'unauthenticated' && isFhirRequest(request)) {
     reply.header('WWW-Authenticate', 'Bearer realm="carnet", error="invalid_token"');
   }

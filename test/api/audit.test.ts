@@ -50,6 +50,7 @@ describe('the activity history', () => {
   }
 
   beforeAll(async () => {
+    at.signIn = clock.now().toISOString();
     p = await signedInPatient(rt);
     const inject = (method: 'GET' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object) =>
       rt.app.inject({ method, url, headers: { cookie: p.cookie }, ...(payload ? { payload } : {}) });
@@ -97,6 +98,7 @@ describe('the activity history', () => {
         },
         'contribution',
       ],
+      ['signIn', 'authenticate', { type: 'Session', id: expect.any(String) }, patientActor, 'owner'],
     ] as const;
     expect(
       events.map((e) => ({
@@ -121,8 +123,16 @@ describe('the activity history', () => {
 
   it('presents events without internal details', () => {
     for (const e of events) {
-      expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'basis', 'entity', 'id', 'outcome']);
+      // A sign-in also says how, in words (the method and the label are shown, not other details).
+      const signIn = e.action === 'authenticate' ? ['label', 'method'] : [];
+      expect(Object.keys(e).sort()).toEqual(
+        ['action', 'actor', 'at', 'basis', 'entity', 'id', 'outcome', ...signIn].sort(),
+      );
     }
+    expect(events.find((e) => e.action === 'authenticate')).toMatchObject({
+      method: 'password',
+      label: { fr: 'Connexion (mot de passe)', en: 'Sign-in (password)' },
+    });
   });
 
   it('filters by time', async () => {
@@ -152,9 +162,10 @@ describe('paging the history', () => {
       cursor = page.nextCursor;
     } while (cursor && sizes.length < 10);
 
-    // 8 actions, then the first page's own read of the history (later reads are newer than the cursor).
-    expect(sizes).toEqual([3, 3, 3]);
-    expect(new Set(seen.map((e) => e.id)).size).toBe(9);
+    // The sign-in, 8 actions, then the first page's own read of the history (later reads are newer
+    // than the cursor).
+    expect(sizes).toEqual([3, 3, 3, 1]);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(10);
     const rows = await auditRows(rt, { patientId: p.patient.id });
     const firstPageRead = rows.find((r) => r.entity_type === 'AuditEvent');
     expect(seen.map((e) => e.id)).toEqual(

@@ -207,17 +207,17 @@ describe('downloads', () => {
     expect([...res.rawPayload.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = res.rawPayload.toString('utf8').slice(1).split('\r\n');
     expect(lines[0]).toBe(
-      'event_id,recorded_at,actor_kind,actor_profession,actor,actor_id,action,entity_type,entity_id,outcome,legal_basis',
+      'event_id,recorded_at,actor_kind,actor_profession,actor,actor_id,action,entity_type,entity_id,outcome,legal_basis,auth_method',
     );
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(
       new RegExp(
-        `^${ids.nurse},${at.nurse},professional,Infirmier,"'=Infirmière, ""Zoé""",10202020202,read,DocumentReference,[0-9a-f-]{36},denied,$`,
+        `^${ids.nurse},${at.nurse},professional,Infirmier,"'=Infirmière, ""Zoé""",10202020202,read,DocumentReference,[0-9a-f-]{36},denied,,$`,
       ),
     );
     expect(lines[2]).toMatch(
       new RegExp(
-        `^${ids.doctor},${at.doctor},professional,Médecin,Jean Docteur,10101010101,read,DocumentReference,[0-9a-f-]{36},success,care-team$`,
+        `^${ids.doctor},${at.doctor},professional,Médecin,Jean Docteur,10101010101,read,DocumentReference,[0-9a-f-]{36},success,care-team,$`,
       ),
     );
   });

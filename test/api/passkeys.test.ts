@@ -156,14 +156,22 @@ describe('registration, sign-in, list', () => {
 
     const events = await rt.ctx.rootDb
       .selectFrom('audit_events')
-      .select(['action', 'entity_type', 'outcome', 'actor_kind'])
+      .select(['action', 'entity_type', 'outcome', 'actor_kind', 'details'])
       .where('patient_id', '=', who.patient.id)
       .where('entity_type', 'in', ['Passkey', 'Session'])
       .orderBy('seq')
       .execute();
+    const success = { outcome: 'success', actor_kind: 'patient' };
+    // The password sign-in of signedInPatient, the registration, then the passkey sign-in.
     expect(events).toEqual([
-      { action: 'create', entity_type: 'Passkey', outcome: 'success', actor_kind: 'patient' },
-      { action: 'authenticate', entity_type: 'Session', outcome: 'success', actor_kind: 'patient' },
+      { action: 'authenticate', entity_type: 'Session', ...success, details: { method: 'password' } },
+      { action: 'create', entity_type: 'Passkey', ...success, details: expect.any(Object) },
+      {
+        action: 'authenticate',
+        entity_type: 'Session',
+        ...success,
+        details: { method: 'passkey', credential: 'passkey', passkeyId: id },
+      },
     ]);
   });
 

@@ -149,6 +149,8 @@ export interface ApiAuditEvent {
   entity: { type: string; id: string | null };
   outcome: 'success' | 'denied' | 'failure';
   basis: string | null;
+  method?: string;
+  label?: { fr: string; en: string };
 }
 
 /** Every file under <dataDir>/blobs (temporary files included), as paths relative to it. */

@@ -7,6 +7,9 @@ import { PASSKEY_CASES } from './bypass-cases-passkeys.ts';
 import { POPULATION_CASES } from './bypass-cases-population.ts';
 import { PRO_CASES } from './bypass-cases-pro.ts';
 import { SIGNIN_CASES } from './bypass-cases-signin.ts';
+import { MEASUREMENT_CASES } from './bypass-cases-measurements.ts';
+import { PROFILE_CASES } from './bypass-cases-profile.ts';
+import { VACCINATION_CASES } from './bypass-cases-vaccinations.ts';
 import { registeredRoutes } from './support.ts';
 import {
   ATTACKERS,
@@ -35,6 +38,9 @@ const CASES: RouteCase[] = [
   ...POPULATION_CASES,
   ...LIFECYCLE_CASES,
   ...FAMILY_CASES,
+  ...PROFILE_CASES,
+  ...MEASUREMENT_CASES,
+  ...VACCINATION_CASES,
 ];
 
 let w: World;
@@ -54,6 +60,9 @@ describe('route coverage', () => {
 describe.each(CASES.map((c) => [c.route, c] as const))('%s', (_route, c) => {
   it('gives nothing of A to anyone else; refusals are 404 or 401, each on the audit trail', async () => {
     for (const actor of ATTACKERS) {
+      // This suite probes access, not throttling (test/api/throttle-anonymous.test.ts does): the
+      // anonymous code checks all count against A's matricule and this address, so start afresh.
+      if (c.credential === 'none') await w.rt.ctx.rootDb.deleteFrom('auth_throttle').execute();
       // Built again for each actor: publications need their own identifiers.
       for (const probe of c.probes(w)) {
         if (probe.only && !probe.only.includes(actor)) continue;

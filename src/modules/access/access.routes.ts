@@ -35,6 +35,14 @@ const eventSchema = z.object({
   entity: z.object({ type: z.string(), id: z.string().nullable() }),
   outcome: z.enum(['success', 'denied', 'failure']),
   basis: z.string().nullable(),
+  method: z
+    .string()
+    .optional()
+    .describe('How I signed in (password, password+totp, password+email, passkey): sign-ins, activation'),
+  label: z
+    .object({ fr: z.string(), en: z.string() })
+    .optional()
+    .describe('The entry in words, where Carnet words it (sign-ins, sign-outs, devices, activation)'),
 });
 
 const disputeSchema = z.object({
@@ -90,6 +98,8 @@ function presentEntry(e: HistoryEntry) {
     entity: e.entity,
     outcome: e.outcome,
     basis: e.basis,
+    ...(e.method ? { method: e.method } : {}),
+    ...(e.label ? { label: e.label } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { checkProvisionalCode, issueProvisionalCode } from '../identity/index.ts
 import * as repo from './lifecycle.repository.ts';
 import { normalizeMatricule, recordRefusal } from './opposition.ts';
 import { queueNotice } from './notices.ts';
+import { throttledByMatricule, type AttemptMeta } from './attempt-throttle.ts';
 
 /**
  * Closure and re-opening (DOMAIN §2). A closed space is archived: kept, unreadable by
@@ -142,26 +143,32 @@ const NO_MATCH =
 /**
  * Re-opening without a session (a closed space cannot sign in): the provisional code of the
  * closure notice (or one an operator re-issued), the matricule and the birth date. Every mismatch
- * gets the same answer; the code is used up.
+ * gets the same answer; the code is used up. Throttled per matricule and IP (429 once locked).
  * @example await reopenWithCode(ctx, { code, matricule, birthDate: '1985-03-14' });
  */
 export async function reopenWithCode(
   ctx: Ctx,
   input: { code: string; matricule: string; birthDate: string },
+  meta: AttemptMeta = {},
 ): Promise<SpaceState> {
   const matricule = normalizeMatricule(input.matricule);
-  const person = (await repo.findPeopleByMatricule(ctx.rootDb, matricule)).find(
-    (p) => p.birth_date === input.birthDate && p.account_status === 'closed',
-  );
-  if (!person || !(await checkProvisionalCode(ctx, ctx.rootDb, person.id, input.code, { consume: false }))) {
-    await recordRefusal(ctx, 'reopen', 'no closed space matches, or wrong code');
-    throw invalid(NO_MATCH);
-  }
-  const owner = {
-    kind: 'patient' as const,
-    patientId: person.id,
-    display: `${person.given} ${person.family} (provisional code)`,
-    sessionId: 'provisional-code',
-  };
-  return reopenSpace(ctx, owner, person.id, { code: input.code });
+  return throttledByMatricule(ctx, matricule, meta, async () => {
+    const person = (await repo.findPeopleByMatricule(ctx.rootDb, matricule)).find(
+      (p) => p.birth_date === input.birthDate && p.account_status === 'closed',
+    );
+    if (
+      !person ||
+      !(await checkProvisionalCode(ctx, ctx.rootDb, person.id, input.code, { consume: false }))
+    ) {
+      await recordRefusal(ctx, 'reopen', 'no closed space matches, or wrong code');
+      throw invalid(NO_MATCH);
+    }
+    const owner = {
+      kind: 'patient' as const,
+      patientId: person.id,
+      display: `${person.given} ${person.family} (provisional code)`,
+      sessionId: 'provisional-code',
+    };
+    return reopenSpace(ctx, owner, person.id, { code: input.code });
+  });
 }

@@ -31,16 +31,17 @@ export const accountRoutes: FastifyPluginAsyncZod = async (app) => {
         summary:
           'Oppose the creation of one’s space (provisional code, matricule, birth date), within 6 weeks',
         description:
-          'Anonymous. Every mismatch gets the same answer (400). Sent again: the same reference. After the window: 409 with the date it closed.',
+          'Anonymous. Every mismatch gets the same answer (400). Sent again: the same reference. After the window: 409 with the date it closed. Throttled per matricule and per IP (429 with Retry-After).',
         body: z.object({ code: z.string().trim().min(4).max(40), ...identityFields }).strict(),
         response: {
           200: z.object({ reference: z.string(), opposedAt: z.string() }),
           400: apiError,
           409: apiError,
+          429: apiError,
         },
       },
     },
-    async (request) => opposeSpace(ctxOf(request), request.body),
+    async (request) => opposeSpace(ctxOf(request), request.body, { ip: request.ip }),
   );
 
   app.post(
@@ -60,7 +61,7 @@ export const accountRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { language, ...input } = request.body;
-      const pdf = await oppositionProof(ctxOf(request), input, language ?? 'fr');
+      const pdf = await oppositionProof(ctxOf(request), input, language ?? 'fr', { ip: request.ip });
       return reply
         .header('Content-Type', 'application/pdf')
         .header('Content-Disposition', 'attachment; filename="opposition.pdf"')
@@ -98,7 +99,7 @@ export const accountRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['account'],
         summary: 'Re-open a closed space before its erasure: everything archived is back',
         description:
-          'A closed space cannot sign in: send the provisional code of the closure notice with the matricule and birth date (anonymous; every mismatch gets the same 400). Without them, the signed-in person (a session cookie) re-opens their own space.',
+          'A closed space cannot sign in: send the provisional code of the closure notice with the matricule and birth date (anonymous; every mismatch gets the same 400; throttled per matricule and per IP: 429 with Retry-After). Without them, the signed-in person (a session cookie) re-opens their own space.',
         body: z
           .object({ code: z.string().trim().min(4).max(40), ...identityFields })
           .strict()
@@ -110,12 +111,13 @@ export const accountRoutes: FastifyPluginAsyncZod = async (app) => {
           403: apiError,
           404: apiError,
           409: apiError,
+          429: apiError,
         },
       },
     },
     async (request) => {
       const ctx = ctxOf(request);
-      if (request.body) return reopenWithCode(ctx, request.body);
+      if (request.body) return reopenWithCode(ctx, request.body, { ip: request.ip });
       const { actor, patientId } = await recordActor(request);
       return reopenSpace(ctx, actor, patientId);
     },

@@ -9,6 +9,7 @@ import { recordAuditEvent } from '../audit/index.ts';
 import { checkProvisionalCode, generateCode, normalizeCode } from '../identity/index.ts';
 import * as repo from './lifecycle.repository.ts';
 import { queueNotice } from './notices.ts';
+import { throttledByMatricule, type AttemptMeta } from './attempt-throttle.ts';
 
 /**
  * Opposition to the creation of a space (DOMAIN §2), online and without an account: the
@@ -74,11 +75,20 @@ export async function recordRefusal(ctx: Ctx, action: string, reason: string): P
 
 /**
  * Records the person's opposition. Sent again with the same code: the same reference (the code
- * was used by the first one). After the window: refused with the date it closed.
+ * was used by the first one). After the window: refused with the date it closed. Throttled per
+ * matricule and IP like activation (429 once locked; a mismatch counts, a success clears).
  * @example const { reference } = await opposeSpace(ctx, { code, matricule, birthDate: '1985-03-14' });
  */
-export async function opposeSpace(ctx: Ctx, input: OppositionRequest): Promise<Opposition> {
+export async function opposeSpace(
+  ctx: Ctx,
+  input: OppositionRequest,
+  meta: AttemptMeta = {},
+): Promise<Opposition> {
   const matricule = normalizeMatricule(input.matricule);
+  return throttledByMatricule(ctx, matricule, meta, () => opposeOnce(ctx, matricule, input));
+}
+
+async function opposeOnce(ctx: Ctx, matricule: string, input: OppositionRequest): Promise<Opposition> {
   try {
     return await ctx.rootDb.transaction().execute(async (trx) => {
       const tx: Ctx = { ...ctx, db: trx };
@@ -156,20 +166,24 @@ export async function opposeSpace(ctx: Ctx, input: OppositionRequest): Promise<O
 
 /**
  * The PDF proof of an opposition: the reference with the matricule and birth date of the person
- * (the reference alone is not enough). Same answer (404) for any mismatch.
+ * (the reference alone is not enough). Same answer (404) for any mismatch; throttled like opposeSpace.
  * @example const pdf = await oppositionProof(ctx, { reference, matricule, birthDate }, 'fr');
  */
 export async function oppositionProof(
   ctx: Ctx,
   input: { reference: string; matricule: string; birthDate: string },
   language: 'fr' | 'en' = 'fr',
+  meta: AttemptMeta = {},
 ): Promise<Buffer> {
-  const row = await repo.findOppositionByReference(ctx.rootDb, input.reference.trim().toUpperCase());
   const matricule = normalizeMatricule(input.matricule);
-  if (!row || row.ins_matricule !== matricule || row.birth_date !== input.birthDate) {
-    await recordRefusal(ctx, 'read', 'opposition proof: no match');
-    throw new AppError('not_found', 'No opposition matches these details');
-  }
+  const row = await throttledByMatricule(ctx, matricule, meta, async () => {
+    const found = await repo.findOppositionByReference(ctx.rootDb, input.reference.trim().toUpperCase());
+    if (!found || found.ins_matricule !== matricule || found.birth_date !== input.birthDate) {
+      await recordRefusal(ctx, 'read', 'opposition proof: no match');
+      throw new AppError('not_found', 'No opposition matches these details');
+    }
+    return found;
+  });
   const at = new Date(row.opposed_at);
   const name = `${row.given} ${row.family}`;
   const fr = language === 'fr';

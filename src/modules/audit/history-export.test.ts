@@ -47,16 +47,25 @@ describe('csvField (RFC 4180, safe in spreadsheets)', () => {
 
 describe('historyCsv', () => {
   it('has a BOM, a header row and one CRLF line per entry', () => {
+    const camille = { kind: 'patient', id: PATIENT, display: 'Dupont, "Camille"' };
     const csv = historyCsv([
       entry(),
-      entry({ actor: { kind: 'patient', id: PATIENT, display: 'Dupont, "Camille"' }, basis: 'owner' }),
+      entry({ actor: camille, basis: 'owner' }),
+      entry({
+        actor: camille,
+        action: 'authenticate',
+        entity: { type: 'Session', id: 's1' },
+        basis: 'owner',
+        method: 'password+totp',
+      }),
     ]);
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = csv.toString('utf8').slice(1).split('\r\n');
     expect(lines).toEqual([
       CSV_COLUMNS.join(','),
-      '0192f0c4-8f3a-7c1e-9a4b-3f2d1e0c9b8a,2026-03-02T08:00:00.000Z,professional,Médecin,Jean Docteur,10101010101,read,DocumentReference,d1,success,care-team',
-      `0192f0c4-8f3a-7c1e-9a4b-3f2d1e0c9b8a,2026-03-02T08:00:00.000Z,patient,,"Dupont, ""Camille""",${PATIENT},read,DocumentReference,d1,success,owner`,
+      '0192f0c4-8f3a-7c1e-9a4b-3f2d1e0c9b8a,2026-03-02T08:00:00.000Z,professional,Médecin,Jean Docteur,10101010101,read,DocumentReference,d1,success,care-team,',
+      `0192f0c4-8f3a-7c1e-9a4b-3f2d1e0c9b8a,2026-03-02T08:00:00.000Z,patient,,"Dupont, ""Camille""",${PATIENT},read,DocumentReference,d1,success,owner,`,
+      `0192f0c4-8f3a-7c1e-9a4b-3f2d1e0c9b8a,2026-03-02T08:00:00.000Z,patient,,"Dupont, ""Camille""",${PATIENT},authenticate,Session,s1,success,owner,password+totp`,
       '',
     ]);
   });
@@ -112,6 +121,28 @@ describe('toFhirAuditEvent (IHE BALP spirit)', () => {
     const denied = toFhirAuditEvent(entry({ outcome: 'denied', basis: null }));
     expect([denied.outcome, denied.outcomeDesc, denied.purposeOfEvent]).toEqual(['4', 'denied', undefined]);
     expect(toFhirAuditEvent(entry({ outcome: 'failure' })).outcome).toBe('8');
+  });
+
+  it('maps sign-ins and sign-outs to DICOM User Authentication (Login, Logout), with the method', () => {
+    const patient = { kind: 'patient', id: PATIENT, display: 'Camille' };
+    const session = { actor: patient, entity: { type: 'Session', id: 's1' }, basis: 'owner' };
+    const login = toFhirAuditEvent(entry({ ...session, action: 'authenticate', method: 'passkey' }));
+    expect(login).toMatchObject({
+      type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110114' },
+      subtype: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110122', display: 'Login' }],
+      action: 'E',
+      outcome: '0',
+    });
+    expect(login.entity[0]).toMatchObject({
+      what: { reference: 'Session/s1' },
+      detail: [{ type: 'method', valueString: 'passkey' }],
+    });
+    const logout = toFhirAuditEvent(entry({ ...session, action: 'sign-out' }));
+    expect(logout.subtype).toEqual([
+      { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110123', display: 'Logout' },
+    ]);
+    expect(logout.entity[0]?.detail).toBeUndefined();
+    expect(toFhirAuditEvent(entry()).entity[0]?.detail).toBeUndefined();
   });
 
   it('wraps the entries in a collection Bundle', () => {
@@ -204,6 +235,86 @@ describe('presentHistoryEntry', () => {
       'patientId',
       'seq',
     ]);
+  });
+});
+
+describe('presentHistoryEntry: sign-ins, sign-outs, activation', () => {
+  const lookups = { professionLabel: () => undefined, professionalIdentifier: () => undefined };
+  const event = (over: Partial<StoredAuditEvent>): StoredAuditEvent => ({
+    id: 'e1',
+    seq: '1',
+    patientId: PATIENT,
+    recordedAt: new Date('2026-03-02T08:00:00Z'),
+    actor: {
+      kind: 'patient',
+      id: PATIENT,
+      display: 'Camille',
+      organizationId: null,
+      clientId: null,
+      professionCode: null,
+    },
+    action: 'authenticate',
+    entity: { type: 'Session', id: 's1' },
+    outcome: 'success',
+    basis: 'owner',
+    reason: null,
+    requestId: null,
+    details: {},
+    ...over,
+  });
+
+  it.each([
+    [
+      'a password and TOTP sign-in',
+      event({ details: { method: 'password+totp' } }),
+      'password+totp',
+      {
+        fr: 'Connexion (mot de passe et application d’authentification)',
+        en: 'Sign-in (password and authenticator app)',
+      },
+    ],
+    [
+      'a passkey sign-in',
+      event({ details: { method: 'passkey', passkeyId: 'k1' } }),
+      'passkey',
+      { fr: 'Connexion (clé d’accès)', en: 'Sign-in (passkey)' },
+    ],
+    [
+      'a refused sign-in (its details name the HTTP method, not a sign-in method)',
+      event({ outcome: 'denied', details: { credential: 'passkey', method: 'POST' } }),
+      undefined,
+      { fr: 'Tentative de connexion refusée', en: 'Refused sign-in attempt' },
+    ],
+    ['a sign-out', event({ action: 'sign-out' }), undefined, { fr: 'Déconnexion', en: 'Sign-out' }],
+    [
+      'a device signed out from the security page',
+      event({ action: 'revoke' }),
+      undefined,
+      { fr: 'Déconnexion d’un appareil', en: 'Device signed out' },
+    ],
+    [
+      'an activation',
+      event({
+        action: 'activate',
+        entity: { type: 'Account', id: PATIENT },
+        details: { method: 'password+email' },
+      }),
+      'password+email',
+      {
+        fr: 'Activation de l’espace (mot de passe et code reçu par e-mail)',
+        en: 'Space activated (password and e-mailed code)',
+      },
+    ],
+    [
+      'a document read (no wording: the client words action and entity)',
+      event({ action: 'read', entity: { type: 'DocumentReference', id: 'd1' }, details: { method: 'x' } }),
+      undefined,
+      undefined,
+    ],
+  ])('words %s', (_name, stored, method, label) => {
+    const e = presentHistoryEntry(stored, PATIENT, lookups);
+    expect(e.method).toBe(method);
+    expect(e.label).toEqual(label);
   });
 });
 

@@ -17,6 +17,7 @@ export const CSV_COLUMNS = [
   'entity_id',
   'outcome',
   'legal_basis',
+  'auth_method',
 ] as const;
 
 /**
@@ -51,6 +52,7 @@ export function historyCsv(entries: readonly HistoryEntry[]): Buffer {
         e.entity.id,
         e.outcome,
         e.basis,
+        e.method,
       ]
         .map(csvField)
         .join(','),
@@ -103,7 +105,12 @@ export interface FhirAuditEvent {
     requestor: boolean;
   }>;
   source: { site: string; observer: Reference; type: Coding[] };
-  entity: Array<{ what: Reference; type: Coding; role?: Coding }>;
+  entity: Array<{
+    what: Reference;
+    type: Coding;
+    role?: Coding;
+    detail?: Array<{ type: string; valueString: string }>;
+  }>;
 }
 
 export interface FhirBundle {
@@ -122,6 +129,12 @@ const INTERACTIONS: Record<string, { action: 'C' | 'R' | 'U' | 'D' | 'E'; subtyp
   replace: { action: 'U', subtype: 'update' },
   manage: { action: 'U', subtype: 'update' },
   delete: { action: 'D', subtype: 'delete' },
+};
+
+/** Sign-ins and sign-outs are DICOM "User Authentication" events (Login, Logout), not record reads. */
+const SESSION_EVENTS: Record<string, Coding> = {
+  authenticate: { system: DCM, code: '110122', display: 'Login' },
+  'sign-out': { system: DCM, code: '110123', display: 'Logout' },
 };
 
 /** v3 ActReason (purpose of use) for each legal basis of the decision. */
@@ -186,12 +199,17 @@ export function toFhirAuditEvent(e: HistoryEntry): FhirAuditEvent {
     ? [{ coding: [...(known ? [known] : []), { system: BASIS_SYSTEM, code: e.basis }] }]
     : undefined;
   const profession = e.actor.profession;
+  const session = e.entity.type === 'Session' ? SESSION_EVENTS[e.action] : undefined;
+  const subtype =
+    session ?? (interaction?.subtype ? { system: RESTFUL, code: interaction.subtype } : undefined);
   return {
     resourceType: 'AuditEvent',
     id: e.id,
-    type: { system: DCM, code: '110110', display: 'Patient Record' },
-    ...(interaction?.subtype ? { subtype: [{ system: RESTFUL, code: interaction.subtype }] } : {}),
-    action: interaction?.action ?? 'E',
+    type: session
+      ? { system: DCM, code: '110114', display: 'User Authentication' }
+      : { system: DCM, code: '110110', display: 'Patient Record' },
+    ...(subtype ? { subtype: [subtype] } : {}),
+    action: session ? 'E' : (interaction?.action ?? 'E'),
     recorded: e.at.toISOString(),
     outcome: e.outcome === 'success' ? '0' : e.outcome === 'denied' ? '4' : '8',
     ...(e.outcome === 'success' ? {} : { outcomeDesc: e.outcome }),
@@ -221,6 +239,7 @@ export function toFhirAuditEvent(e: HistoryEntry): FhirAuditEvent {
           ? { reference: `${e.entity.type}/${e.entity.id}`, type: e.entity.type }
           : { type: e.entity.type },
         type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+        ...(e.method ? { detail: [{ type: 'method', valueString: e.method }] } : {}),
       },
       {
         what: { reference: `Patient/${e.patientId}` },

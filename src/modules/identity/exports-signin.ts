@@ -15,5 +15,16 @@ export { completeSecondFactor } from './second-factor-signin.ts';
 export { type OutgoingMail, type SecondFactorKind, EMAIL_CODE_MINUTES } from './second-factor.ts';
 export { checkPasswordRules, PASSWORD_MIN } from './security-password.ts';
 export { revokeOwnSessions, type SecurityActor } from './security.ts';
-export { ACCOUNT_RULE, IP_RULE, ThrottledError, purgeStaleThrottles, type ThrottleRule } from './throttle.ts';
+export {
+  ACCOUNT_RULE,
+  IP_RULE,
+  ThrottledError,
+  purgeStaleThrottles,
+  throttleKeys,
+  assertNotThrottled,
+  recordThrottleFailure,
+  recordThrottleSuccess,
+  type ThrottleRule,
+  type ThrottleKey,
+} from './throttle.ts';
 export { hotp, totpAt, base32Decode, base32Encode } from './totp.ts';

@@ -112,6 +112,13 @@ export async function findLiveSession(db: Queryable, tokenHash: Buffer, now: Dat
     .executeTakeFirst();
 }
 
-export async function revokeSession(db: Queryable, tokenHash: Buffer, now: Date): Promise<void> {
-  await db.updateTable('sessions').set({ revoked_at: now }).where('token_hash', '=', tokenHash).execute();
+/** Revokes the session of this token if not revoked yet; the session it closed, if any. */
+export async function revokeSession(db: Queryable, tokenHash: Buffer, now: Date) {
+  return db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is', null)
+    .returning(['id', 'patient_id', 'state', 'expires_at'])
+    .executeTakeFirst();
 }

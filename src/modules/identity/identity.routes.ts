@@ -11,7 +11,6 @@ import {
 } from '../../http/request-context.ts';
 import { sendAccountMail } from '../notifications/index.ts';
 import { csrfTokenFor, getPatient, issueToken, signIn, signOut } from './identity.service.ts';
-import { ThrottledError } from './throttle.ts';
 
 const apiError = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
@@ -23,10 +22,6 @@ const apiError = z.object({
  * `POST /session/second-factor` (signin.routes.ts). 429 with Retry-After once throttled.
  */
 export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addHook('onError', async (_request, reply, error) => {
-    if (error instanceof ThrottledError) void reply.header('Retry-After', String(error.retryAfterSeconds));
-  });
-
   app.post(
     '/session',
     {

@@ -18,6 +18,7 @@ import {
   type SecondFactorKind,
 } from './second-factor.ts';
 import { verifyPassword } from './security-password.ts';
+import { recordSignIn, recordSignOut } from './session-audit.ts';
 import { touchSession } from './security.repository.ts';
 import {
   assertNotThrottled,
@@ -322,7 +323,16 @@ export async function signIn(
       throw new AppError('unauthenticated', 'Wrong login or password');
     }
     await recordThrottleSuccess(ctx, keys);
-    const s = await startSession(ctx, ctx.db, row.id, { ...meta, authMethod: meta.authMethod ?? 'password' });
+    const s = await ctx.rootDb.transaction().execute(async (tx) => {
+      const opened = await startSession(ctx, tx, row.id, { ...meta, authMethod: 'password' });
+      await recordSignIn(ctx, tx, {
+        patientId: row.id,
+        display: `${row.given} ${row.family}`,
+        sessionId: opened.id,
+        method: 'password',
+      });
+      return opened;
+    });
     return { kind: 'signed_in', token: s.token, expiresAt: s.expiresAt, patientId: row.id };
   }
   // The account counter is cleared only once the second factor is right too.
@@ -406,7 +416,21 @@ export async function resolveSession(ctx: Ctx, token: string): Promise<PatientAc
   return { kind: 'patient', patientId: s.patient_id, display: `${s.given} ${s.family}`, sessionId: s.id };
 }
 
-/** Revokes the session of this token, whatever its state (signed in, pending second factor, enrolment). */
+/**
+ * Revokes the session of this token, whatever its state (signed in, pending second factor,
+ * enrolment). Signing out of a live signed-in session goes on the person's trail.
+ */
 export async function signOut(ctx: Ctx, token: string): Promise<void> {
-  await repo.revokeSession(ctx.db, sha256(token), ctx.clock.now());
+  const now = ctx.clock.now();
+  await ctx.rootDb.transaction().execute(async (tx) => {
+    const closed = await repo.revokeSession(tx, sha256(token), now);
+    if (!closed || closed.state !== 'active' || new Date(closed.expires_at) <= now) return;
+    const person = await repo.findPatientById(tx, closed.patient_id);
+    if (!person) return;
+    await recordSignOut(ctx, tx, {
+      patientId: person.id,
+      display: `${person.given} ${person.family}`,
+      sessionId: closed.id,
+    });
+  });
 }

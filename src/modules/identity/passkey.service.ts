@@ -28,6 +28,8 @@ import {
   type PasskeyView,
 } from './passkey.ts';
 import * as repo from './passkey.repository.ts';
+import { recordSignIn } from './session-audit.ts';
+import { assertNotThrottled, recordThrottleFailure, throttleKeys } from './throttle.ts';
 
 /**
  * Passkey ceremonies and the list of a person's passkeys. Challenges are single use and live
@@ -250,16 +252,21 @@ const SIGN_IN_FAILED = 'Passkey sign-in failed';
 /**
  * Verifies a passkey assertion and opens an active session. Every refusal answers the same 401
  * and leaves a 'denied' event (on the owner's trail when the passkey is known: a refused
- * known passkey — revoked, cloned, closed space — is the owner's business).
+ * known passkey — revoked, cloned, closed space — is the owner's business). Refusals count
+ * against the caller's IP (throttle.ts IP_RULE; 429 with Retry-After once locked).
  */
 export async function finishPasskeySignIn(
   ctx: Ctx,
   credential: AuthenticationResponseJSON,
   meta: SessionMeta & { route?: string } = {},
 ): Promise<{ patientId: string; token: string; expiresAt: Date }> {
+  // Per IP only: the passkey names nobody until it is verified.
+  const keys = throttleKeys(ctx, { ip: meta.ip });
+  await assertNotThrottled(ctx, keys);
   const now = ctx.clock.now();
   let owner: string | null = null;
   const refuse = async (reason: string): Promise<never> => {
+    await recordThrottleFailure(ctx, keys);
     await recordAuditEvent(ctx.rootDb, {
       patientId: owner,
       recordedAt: now,
@@ -332,16 +339,11 @@ export async function finishPasskeySignIn(
     );
     if (!moved) return undefined;
     const s = await startSession({ ...ctx, db: tx }, tx, patientId, { ...meta, authMethod: 'passkey' });
-    await recordAuditEvent(tx, {
+    await recordSignIn(ctx, tx, {
       patientId,
-      recordedAt: now,
-      actor: patientAuditActor(patientId, display),
-      action: 'authenticate',
-      entity: { type: 'Session', id: s.id },
-      outcome: 'success',
-      basis: 'owner',
-      reason: null,
-      requestId: ctx.requestId ?? null,
+      display,
+      sessionId: s.id,
+      method: 'passkey',
       details: { credential: 'passkey', passkeyId: stored.id },
     });
     return s;

@@ -14,6 +14,7 @@ import {
   resolveProSession,
   startProLogin,
 } from './pro-signin.ts';
+import { ThrottledError } from './throttle.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -102,6 +103,10 @@ export const proAuthRoutes: FastifyPluginAsyncZod = async (app) => {
       });
       return reply.header('Cache-Control', 'no-store').redirect('/pro/', 303);
     } catch (err) {
+      if (err instanceof ThrottledError) {
+        void reply.header('Retry-After', String(err.retryAfterSeconds));
+        return html(reply, 429, proErrorPage(429, err.message));
+      }
       if (err instanceof AppError && (err.code === 'forbidden' || err.code === 'unavailable'))
         return html(
           reply,

@@ -11,6 +11,7 @@ import { recordAuditEvent } from '../audit/index.ts';
 import { testProviderClient, testProviderIssuer } from './oidc-test-provider.ts';
 import * as repo from './pro-signin.repository.ts';
 import { IDNPS_RPPS_PREFIX, parseProfessionalIdentifier } from './rpps.ts';
+import { assertNotThrottled, recordThrottleFailure, throttleKeys } from './throttle.ts';
 
 /**
  * Professional sign-in (DOMAIN §1): OpenID Connect with the national provider, Pro Santé Connect,
@@ -175,15 +176,20 @@ export interface ProSessionMeta {
 
 /**
  * Completes a sign-in from the provider's redirect. `query` is the callback's query string. Any
- * failure is audited and refused with 403 (`forbidden`); an unreachable provider is 503.
+ * failure is audited, counts against the caller's IP (throttle.ts IP_RULE: 429 once locked) and is
+ * refused with 403 (`forbidden`); an unreachable provider is 503 (not counted).
  */
 export async function finishProLogin(
   ctx: Ctx,
   local: LocalProvider,
   input: { binding: string | undefined; query: string; meta: ProSessionMeta },
 ): Promise<{ token: string; expiresAt: Date; professional: SignedInProfessional }> {
+  // Per IP: nobody is named until the provider's answer is verified.
+  const keys = throttleKeys(ctx, { ip: input.meta.ip });
+  await assertNotThrottled(ctx, keys);
   const now = ctx.clock.now();
   const deny = async (reason: string, who?: DeniedWho): Promise<never> => {
+    await recordThrottleFailure(ctx, keys);
     await auditSignIn(ctx, ctx.rootDb, { outcome: 'denied', reason, who, sessionId: null }).catch(
       (err: unknown) => ctx.log.error({ err }, 'could not record a refused professional sign-in'),
     );

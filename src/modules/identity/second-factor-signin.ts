@@ -5,6 +5,7 @@ import * as identityRepo from './identity.repository.ts';
 import { startSession, type SessionMeta } from './identity.service.ts';
 import { verifySignInCode } from './second-factor.ts';
 import * as sessionRepo from './security.repository.ts';
+import { recordSignIn } from './session-audit.ts';
 import {
   assertNotThrottled,
   recordThrottleFailure,
@@ -44,6 +45,12 @@ export async function completeSecondFactor(
     if (!method) return undefined;
     await sessionRepo.revokeSessionById(tx, person.id, pending.id, now);
     const s = await startSession(txCtx, tx, person.id, { ...meta, authMethod: method });
+    await recordSignIn(ctx, tx, {
+      patientId: person.id,
+      display: `${person.given} ${person.family}`,
+      sessionId: s.id,
+      method,
+    });
     return { token: s.token, expiresAt: s.expiresAt, patientId: person.id, method };
   });
   if (!result) {

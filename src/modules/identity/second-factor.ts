@@ -263,7 +263,7 @@ export async function verifySignInCode(
   patientId: string,
   sessionId: string,
   code: string,
-): Promise<string | undefined> {
+): Promise<'password+email' | 'password+totp' | undefined> {
   if (await emailCodePending(db, patientId, sessionId)) {
     return (await checkEmailCode(ctx, db, patientId, sessionId, code)) ? 'password+email' : undefined;
   }

@@ -36,7 +36,6 @@ import {
   startOwnTotp,
   type SecurityActor,
 } from './security.ts';
-import { ThrottledError } from './throttle.ts';
 
 const apiError = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
@@ -94,10 +93,6 @@ function stepAnswer(request: FastifyRequest, reply: FastifyReply, s: EnrolmentSt
 
 /** Activation, sign-in with a second factor, sessions and devices (under /api). */
 export const signInRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addHook('onError', async (_request, reply, error) => {
-    if (error instanceof ThrottledError) void reply.header('Retry-After', String(error.retryAfterSeconds));
-  });
-
   app.post(
     '/session/second-factor',
     {

@@ -4,8 +4,8 @@ import { deriveKey, keyedHash } from '../../platform/crypto.ts';
 import * as repo from './throttle.repository.ts';
 
 /**
- * Throttling of credential checks (sign-in, second factor, activation, password change), per
- * account and per IP, in the database (`auth_throttle`) so that a restart does not lift a lock.
+ * Throttling of credential checks (sign-in, second factor, activation, password change, passkey and
+ * professional sign-in, opposition and re-opening with a code), per account and per IP, in the database (`auth_throttle`) so that a restart does not lift a lock.
  * Keys are keyed hashes (HMAC under a key derived from the master key) of the login, matricule
  * or IP: the table holds no clear identifier, and a key exists for an unknown login exactly as
  * for a known one (a lock reveals nothing about which accounts exist).
@@ -48,7 +48,7 @@ export interface ThrottleKey {
   readonly clearOnSuccess: boolean;
 }
 
-/** A 429 that carries when to come back (the routes copy it into Retry-After). */
+/** A 429 that carries when to come back (the error handler, src/http/errors.ts, sends it as Retry-After). */
 export class ThrottledError extends AppError {
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
