@@ -50,6 +50,8 @@ const schema = z
     SMTP_FROM: z.string().min(3).default('Carnet <no-reply@carnet.localhost>'),
     CARNET_WORKERS: bool.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    CARNET_GROWTH_TABLES_DIR: z.string().min(1).optional(),
+    CARNET_VACCINATION_CALENDAR: z.string().min(1).optional(),
     PRO_OIDC_ISSUER: z.url().optional(),
     PRO_OIDC_CLIENT_ID: z.string().min(1).optional(),
     PRO_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -110,6 +112,10 @@ export interface Config {
     | { readonly kind: 'outbox'; readonly dir: string; readonly from: string };
   /** Run the background workers (notification delivery, scheduled jobs) in this process. */
   readonly workers: boolean;
+  /** Folder of the WHO growth tables (not shipped); undefined: `refdata/growth/who/` if present. */
+  readonly growthTablesDir: string | undefined;
+  /** Vaccination calendar file (a name in refdata/vaccination or a path); undefined: the latest version. */
+  readonly vaccinationCalendar: string | undefined;
   /**
    * Professional sign-in through OpenID Connect (Pro Santé Connect): PRO_OIDC_ISSUER, or else the
    * local test provider at `<baseUrl>/dev/oidc` (PRO_OIDC_TEST_PROVIDER, default: demo mode only).
@@ -183,6 +189,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? ({ kind: 'smtp', url: e.SMTP_URL, from: e.SMTP_FROM } as const)
       : ({ kind: 'outbox', dir: resolve(dataDir, 'mail-outbox'), from: e.SMTP_FROM } as const),
     workers: e.CARNET_WORKERS,
+    growthTablesDir: e.CARNET_GROWTH_TABLES_DIR ? resolve(e.CARNET_GROWTH_TABLES_DIR) : undefined,
+    vaccinationCalendar: e.CARNET_VACCINATION_CALENDAR,
     proOidc: proOidcConfig(
       e,
       (e.CARNET_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/$/, ''),

@@ -451,7 +451,29 @@ describe('import', () => {
 
 describe.skipIf(!existsSync(GROWTH_DIR))('growth', () => {
   it('gives the WHO percentile of a child’s weight', async () => {
-    process.env.CARNET_GROWTH_TABLES_DIR = GROWTH_DIR;
+    const plain = await rt.app.inject({
+      method: 'GET',
+      url: '/api/measurements/growth?type=weight',
+      headers: { cookie: (await seedWithCookie(rt, 'bebe0', '2026-05-20')).cookie },
+    });
+    // Without the tables (not shipped): 503 with the reason.
+    expect(plain.statusCode, plain.body).toBe(503);
+    const grt = await createTestRuntime({ clock: NOW, env: { CARNET_GROWTH_TABLES_DIR: GROWTH_DIR } });
+    try {
+      await growthCase(grt);
+    } finally {
+      await grt.close();
+    }
+  });
+});
+
+async function seedWithCookie(rt: TestRuntime, login: string, birthDate: string) {
+  const patient = await seedPatient(rt.ctx, { login, password: 'correct horse battery', birthDate });
+  return { patient, cookie: await sessionCookieFor(rt.app, login, 'correct horse battery') };
+}
+
+async function growthCase(rt: TestRuntime): Promise<void> {
+  {
     const child = await seedPatient(rt.ctx, {
       login: 'bebe',
       password: 'correct horse battery',
@@ -480,5 +502,5 @@ describe.skipIf(!existsSync(GROWTH_DIR))('growth', () => {
     expect(g.points[0]).toMatchObject({ zScore: 0, percentile: 50 });
     expect(g.curves.length).toBeGreaterThan(5);
     expect(child.id).toBeTruthy();
-  });
-});
+  }
+}

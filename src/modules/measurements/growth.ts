@@ -49,8 +49,7 @@ function manifest(): Manifest {
 }
 
 /** The folder holding the WHO CSV files, or undefined when none is installed. */
-export function growthTablesDir(): string | undefined {
-  const configured = process.env.CARNET_GROWTH_TABLES_DIR;
+export function growthTablesDir(configured?: string): string | undefined {
   if (configured) return configured;
   const local = refdataPath('growth', 'who');
   return existsSync(local) ? local : undefined;

@@ -10,7 +10,7 @@ import type { Ctx } from '../../platform/context.ts';
 import { actorId, guarded, recordDenial, requireAccess, type Actor, type Grant } from '../access/index.ts';
 import { getDocument } from '../documents/index.ts';
 import { getPatient } from '../identity/index.ts';
-import { GROWTH_TYPES, growthScore, percentileLines, type GrowthType } from './growth.ts';
+import { GROWTH_TYPES, growthScore, growthTablesDir, percentileLines, type GrowthType } from './growth.ts';
 import * as repo from './measurements.repository.ts';
 import type { MeasurementRow } from './measurements.repository.ts';
 import { checkValue, partsOf, toCanonical, typeById, typeByLoinc, type MeasurementType } from './types.ts';
@@ -787,7 +787,10 @@ export async function growthCurve(
     const points = rows.map((r) => {
       const ageDays = Math.floor((r.effective_at.getTime() - birth) / DAY_MS);
       const value = r.values_json[type] ?? NaN;
-      const score = ageDays >= 0 ? growthScore(type, sex, ageDays, value) : undefined;
+      const score =
+        ageDays >= 0
+          ? growthScore(type, sex, ageDays, value, growthTablesDir(ctx.config.growthTablesDir))
+          : undefined;
       return {
         id: r.id,
         effective: r.effective,
@@ -803,7 +806,7 @@ export async function growthCurve(
     const maxAge = Math.max(nowAge, ...points.map((p) => p.ageDays));
     for (let month = 0; month * 30.4375 <= Math.min(maxAge + 92, 229 * 30.4375); month++) {
       const ageDays = Math.round(month * 30.4375);
-      const lines = percentileLines(type, sex, ageDays);
+      const lines = percentileLines(type, sex, ageDays, growthTablesDir(ctx.config.growthTablesDir));
       if (lines) curves.push({ ageDays, ...lines });
     }
     return { type, unit, sex, birthDate: patient.birthDate, points, curves };

@@ -62,7 +62,7 @@ function readCalendar(path: string): Calendar {
  */
 export function loadCalendar(options: { dir?: string; file?: string } = {}): Calendar {
   const dir = options.dir ?? refdataPath('vaccination');
-  const file = options.file ?? process.env.CARNET_VACCINATION_CALENDAR;
+  const file = options.file;
   const key = `${dir}\u0000${file ?? ''}`;
   const hit = cache.get(key);
   if (hit) return hit;

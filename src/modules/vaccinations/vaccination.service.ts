@@ -464,6 +464,9 @@ export async function listDueVaccinations(
   const calendar = loadCalendar({
     ...(options.calendarDir ? { dir: options.calendarDir } : {}),
     ...(options.calendarFile ? { file: options.calendarFile } : {}),
+    ...(!options.calendarFile && ctx.config.vaccinationCalendar
+      ? { file: ctx.config.vaccinationCalendar }
+      : {}),
   });
   return guarded(ctx, async (tx) => {
     const entries = await listIn(tx, actor, patientId, {});
