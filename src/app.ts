@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { AppError } from './errors.ts';
+import { profileImportRoutes } from './fhir/bundle-import.routes.ts';
 import { fhirRoutes } from './fhir/fhir.routes.ts';
 import { errorHandler } from './http/errors.ts';
 import { csrfGuard } from './http/request-context.ts';
@@ -21,6 +22,7 @@ import { familyRoutes } from './modules/family/family.routes.ts';
 import { measurementRoutes } from './modules/measurements/measurements.routes.ts';
 import { profileRoutes } from './modules/profile/profile.routes.ts';
 import { vaccinationRoutes } from './modules/vaccinations/vaccinations.routes.ts';
+import { synthesisRoutes } from './modules/synthesis/synthesis.routes.ts';
 import { devMailRoutes, notificationRoutes } from './modules/notifications/index.ts';
 import { uuidv7 } from './platform/ids.ts';
 import type { Ctx } from './platform/context.ts';
@@ -90,6 +92,8 @@ export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
       await api.register(profileRoutes);
       await api.register(measurementRoutes);
       await api.register(vaccinationRoutes);
+      await api.register(synthesisRoutes);
+      await api.register(profileImportRoutes);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

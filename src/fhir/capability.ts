@@ -12,6 +12,7 @@ import {
 } from './common.ts';
 import { DOCUMENT_SEARCH_PARAMS } from './search-params.ts';
 import { IMMUNIZATION_CAPABILITY } from './immunization.routes.ts';
+import { IPS_CAPABILITY } from './ips.routes.ts';
 import { OBSERVATION_CAPABILITY } from './observation.routes.ts';
 
 /** When this statement last changed. */
@@ -120,7 +121,8 @@ export function capabilityStatement(baseUrl: string): FhirResource {
           },
           {
             type: 'Patient',
-            documentation: 'No Patient resource is exposed; the $emergency-access operation only.',
+            documentation:
+              'No Patient resource is exposed; the $emergency-access and $summary operations only.',
             operation: [
               {
                 name: 'emergency-access',
@@ -128,6 +130,7 @@ export function capabilityStatement(baseUrl: string): FhirResource {
                 documentation:
                   'Opens a time-limited emergency access: Parameters patient (valueIdentifier, the INS), mode (valueCode samu | break-glass), reason (valueString, mandatory). Governed by the patient’s switches; the patient and their GP are told.',
               },
+              ...IPS_CAPABILITY,
             ],
           },
           ...OBSERVATION_CAPABILITY,

@@ -48,7 +48,7 @@ describe('CapabilityStatement', () => {
       Immunization: ['read', 'create', 'search-type'],
     });
     const patient = rest.resource.find((r: Loose) => r.type === 'Patient');
-    expect(patient.operation.map((o: Loose) => o.name)).toEqual(['emergency-access']);
+    expect(patient.operation.map((o: Loose) => o.name)).toEqual(['emergency-access', 'summary']);
     const params = rest.resource[0].searchParam.map((p: Loose) => p.name);
     expect(params).toEqual([
       'patient.identifier',
@@ -87,6 +87,7 @@ describe('CapabilityStatement', () => {
     }
     expect(await routed('POST', '/fhir/R4', {})).toBe(true);
     expect(await routed('GET', `Binary/${id}`)).toBe(true);
+    expect(await routed('GET', 'Patient/$summary?identifier=1')).toBe(true);
     // And nothing more.
     expect(await routed('GET', `List/${id}`)).toBe(false);
     expect(await routed('GET', 'Patient')).toBe(false);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { immunizationRoutes } from './immunization.routes.ts';
+import { ipsRoutes } from './ips.routes.ts';
 import { observationRoutes } from './observation.routes.ts';
 import { AppError } from '../errors.ts';
 import { ctxOf, professionalActor } from '../http/request-context.ts';
@@ -108,6 +109,7 @@ export const fhirRoutes: FastifyPluginAsync = async (app) => {
 
   await app.register(observationRoutes, { actorOf });
   await app.register(immunizationRoutes, { actorOf });
+  await app.register(ipsRoutes, { actorOf });
 
   // ITI-65
   app.post('/', async (request, reply) =>

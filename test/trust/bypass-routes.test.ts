@@ -10,6 +10,8 @@ import { SIGNIN_CASES } from './bypass-cases-signin.ts';
 import { MEASUREMENT_CASES } from './bypass-cases-measurements.ts';
 import { PROFILE_CASES } from './bypass-cases-profile.ts';
 import { VACCINATION_CASES } from './bypass-cases-vaccinations.ts';
+import { IMPORT_CASES } from './bypass-cases-import.ts';
+import { SYNTHESIS_CASES } from './bypass-cases-synthesis.ts';
 import { registeredRoutes } from './support.ts';
 import {
   ATTACKERS,
@@ -41,6 +43,8 @@ const CASES: RouteCase[] = [
   ...PROFILE_CASES,
   ...MEASUREMENT_CASES,
   ...VACCINATION_CASES,
+  ...IMPORT_CASES,
+  ...SYNTHESIS_CASES,
 ];
 
 let w: World;
