@@ -17,7 +17,11 @@ const counts = z.object({
   allergies: z.number().int(),
   diseases: z.number().int(),
   treatments: z.number().int(),
+  hospitalisations: z.number().int(),
   familyHistory: z.number().int(),
+  disabilities: z.number().int(),
+  bloodGroup: z.number().int(),
+  lifestyle: z.number().int(),
   immunizations: z.number().int(),
   measurements: z.number().int(),
 });

@@ -1,9 +1,10 @@
 import { AppError } from '../errors.ts';
 import type { Ctx } from '../platform/context.ts';
-import type { Actor } from '../modules/access/index.ts';
+import { guarded, type Actor } from '../modules/access/index.ts';
 import {
   createMeasurements,
   importMeasurements,
+  validateMeasurement,
   type NewMeasurement,
 } from '../modules/measurements/index.ts';
 import { importProfileEntries, type ImportedEntry } from '../modules/profile/index.ts';
@@ -15,14 +16,25 @@ import { mapBundle, type BloodPressureItem } from './bundle-import.ts';
  * 'import', source `fhir-import:<bundle identifier or Patient id>`, external id = the entry's fullUrl
  * or Type/id). The person is the one the actor acts for, never the Bundle's Patient.
  *
- * Atomicity: each module import runs in its own gate transaction (the modules' import functions open
- * theirs and cannot share one), so a failure in a later module leaves the earlier ones written.
- * Every step is idempotent by (person, source, external id): re-sending the same Bundle completes
- * the import and changes nothing already there.
+ * Atomicity: all or nothing. Every part runs in ONE gate transaction (the modules' import functions
+ * join the enclosing guarded() transaction), so an unexpected error in any part rolls back all of
+ * them. Entries a module refuses as invalid are sorted out before anything fails (the modules skip
+ * them, blood-pressure panels are validated first) and reported as skipped with the reason. Every
+ * step is idempotent by (person, source, external id): re-sending the same Bundle changes nothing
+ * already there.
  */
 
 export type ImportCounts = Record<
-  'allergies' | 'diseases' | 'treatments' | 'familyHistory' | 'immunizations' | 'measurements',
+  | 'allergies'
+  | 'diseases'
+  | 'treatments'
+  | 'hospitalisations'
+  | 'familyHistory'
+  | 'disabilities'
+  | 'bloodGroup'
+  | 'lifestyle'
+  | 'immunizations'
+  | 'measurements',
   number
 >;
 
@@ -37,14 +49,22 @@ const SECTION_KEY: Readonly<Record<string, keyof ImportCounts>> = {
   allergies: 'allergies',
   diseases: 'diseases',
   treatments: 'treatments',
+  hospitalisations: 'hospitalisations',
   'family-history': 'familyHistory',
+  disabilities: 'disabilities',
+  'blood-group': 'bloodGroup',
+  lifestyle: 'lifestyle',
 };
 
 const zero = (): ImportCounts => ({
   allergies: 0,
   diseases: 0,
   treatments: 0,
+  hospitalisations: 0,
   familyHistory: 0,
+  disabilities: 0,
+  bloodGroup: 0,
+  lifestyle: 0,
   immunizations: 0,
   measurements: 0,
 });
@@ -83,30 +103,37 @@ export async function importFhirBundle(
     else pressures.push(m.item);
   }
 
-  if (profile.length > 0) {
-    const r = await importProfileEntries(
-      ctx,
-      actor,
-      patientId,
-      profile.map((p) => p.item),
-    );
-    const key = (i: number) => SECTION_KEY[profile[i]?.item.section ?? ''] ?? 'diseases';
-    for (const c of r.created) report.imported[key(c.index)]++;
-    for (const c of r.unchanged) report.unchanged[key(c.index)]++;
-    for (const s of r.skipped) skip(profile[s.index]?.resourceType ?? 'unknown', `refused: ${s.reason}`);
-  }
-  if (immunizations.length > 0) {
-    const r = await importImmunizations(ctx, actor, patientId, immunizations, { source: mapped.source });
-    report.imported.immunizations += r.imported;
-    report.unchanged.immunizations += r.unchanged;
-  }
-  if (measurements.length > 0) {
-    const r = await importMeasurements(ctx, actor, patientId, measurements);
-    report.imported.measurements += r.imported;
-    report.unchanged.measurements += r.unchanged;
-    for (const s of r.skipped) skip('Observation', `refused: ${s.reason}`);
-  }
-  if (pressures.length > 0) await importPressures(ctx, actor, patientId, pressures, report, skip);
+  await guarded(ctx, async (tx) => {
+    if (profile.length > 0) {
+      const r = await importProfileEntries(
+        tx,
+        actor,
+        patientId,
+        profile.map((p) => p.item),
+      );
+      const key = (i: number): keyof ImportCounts => {
+        const section = profile[i]?.item.section ?? '';
+        const k = SECTION_KEY[section];
+        if (!k) throw new Error(`no import counter for the profile section ${section}`);
+        return k;
+      };
+      for (const c of r.created) report.imported[key(c.index)]++;
+      for (const c of r.unchanged) report.unchanged[key(c.index)]++;
+      for (const s of r.skipped) skip(profile[s.index]?.resourceType ?? 'unknown', `refused: ${s.reason}`);
+    }
+    if (immunizations.length > 0) {
+      const r = await importImmunizations(tx, actor, patientId, immunizations, { source: mapped.source });
+      report.imported.immunizations += r.imported;
+      report.unchanged.immunizations += r.unchanged;
+    }
+    if (measurements.length > 0) {
+      const r = await importMeasurements(tx, actor, patientId, measurements);
+      report.imported.measurements += r.imported;
+      report.unchanged.measurements += r.unchanged;
+      for (const s of r.skipped) skip('Observation', `refused: ${s.reason}`);
+    }
+    if (pressures.length > 0) await importPressures(tx, actor, patientId, pressures, report, skip);
+  });
 
   report.skipped = [...skipped.values()].sort(
     (a, b) => a.resourceType.localeCompare(b.resourceType) || b.count - a.count,
@@ -135,34 +162,32 @@ const toInput = (p: BloodPressureItem): { input: NewMeasurement; typeField: stri
 
 /**
  * Blood-pressure panels (two values): the measurements module's import takes single values, so
- * panels go through createMeasurements (import provenance, idempotent by source and external id),
- * all in one transaction; if one is refused, one by one so that only the refused ones are skipped.
+ * panels go through createMeasurements (import provenance, idempotent by source and external id).
+ * Each panel is validated first and refused ones are skipped, so nothing fails inside the shared
+ * transaction (tx: the import's guarded transaction).
  */
 async function importPressures(
-  ctx: Ctx,
+  tx: Ctx,
   actor: Actor,
   patientId: string,
   items: BloodPressureItem[],
   report: BundleImportReport,
   skip: (resourceType: string, reason: string) => void,
 ): Promise<void> {
-  const count = (created: boolean) => {
-    if (created) report.imported.measurements++;
-    else report.unchanged.measurements++;
-  };
-  try {
-    for (const r of await createMeasurements(ctx, actor, patientId, items.map(toInput))) count(r.created);
-    return;
-  } catch (err) {
-    if (!(err instanceof AppError) || err.code !== 'invalid_input') throw err;
-  }
+  const valid: Array<{ input: NewMeasurement; typeField: string }> = [];
   for (const p of items) {
+    const one = toInput(p);
     try {
-      const [r] = await createMeasurements(ctx, actor, patientId, [toInput(p)]);
-      if (r) count(r.created);
+      validateMeasurement(tx, one.input, one.typeField);
+      valid.push(one);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'invalid_input') throw err;
       skip('Observation', `refused: ${err.message}`);
     }
+  }
+  if (valid.length === 0) return;
+  for (const r of await createMeasurements(tx, actor, patientId, valid)) {
+    if (r.created) report.imported.measurements++;
+    else report.unchanged.measurements++;
   }
 }

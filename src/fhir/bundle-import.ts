@@ -5,6 +5,7 @@ import type { ImportItem } from '../modules/measurements/index.ts';
 import { typeByLoinc } from '../modules/measurements/index.ts';
 import type { VaccinationInput } from '../modules/vaccinations/index.ts';
 import { fhirPath } from './common.ts';
+import { TARGET_DISEASE_SYSTEM } from './immunization.fhir.ts';
 
 /**
  * Import of a person's FHIR R4 Bundle (transaction, batch or collection, e.g. Synthea) into their
@@ -141,7 +142,6 @@ const SKIP_TYPES: Readonly<Record<string, string>> = {
   Practitioner: 'directory data is not imported',
   PractitionerRole: 'directory data is not imported',
   Location: 'directory data is not imported',
-  Procedure: 'procedures are not imported (add surgeries to the profile by hand)',
   DiagnosticReport: 'reports are documents: add them as documents',
   DocumentReference: 'documents are not imported through a Bundle',
   ImagingStudy: 'imaging studies are not imported',
@@ -196,7 +196,28 @@ const RELATIONSHIP: Readonly<Record<string, string>> = {
   COUSN: 'cousin',
   MCOUSN: 'cousin',
   PCOUSN: 'cousin',
+  // What the synthesis Bundle emits for 'uncle-aunt' (src/fhir/profile.fhir.ts).
+  EXT: 'uncle-aunt',
 };
+
+/** The resource's notes as one profile note (their texts, one per line), if any. */
+function noteOf(r: Res): { note: string } | Record<string, never> {
+  const text = arr(r.note)
+    .map((n) => str(obj(n)?.text))
+    .filter(Boolean)
+    .join('\n');
+  return text ? { note: clip(text, 2000) } : {};
+}
+
+const SNOMED = 'http://snomed.info/sct';
+/** Procedure categories the synthesis Bundle emits for the hospitalisations section. */
+const PROCEDURE_KIND: Readonly<Record<string, 'surgery' | 'hospitalisation'>> = {
+  '387713003': 'surgery',
+  '32485007': 'hospitalisation',
+};
+const DISABILITY_TYPES = ['motor', 'sensory', 'mental', 'psychic', 'cognitive', 'multiple', 'other'];
+const RATE_BANDS = ['under-50', '50-79', '80-or-more', 'unknown'];
+const DISABILITY_EXT = 'urn:carnet:StructureDefinition/disability-';
 
 function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl: Map<string, Res>): Mapped {
   const resourceType = r.resourceType;
@@ -234,6 +255,7 @@ function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl:
         ...(severity ? { severity } : {}),
         ...(criticality ? { criticality } : {}),
         ...(since ? { since } : {}),
+        ...noteOf(r),
       });
     }
     case 'Condition': {
@@ -241,6 +263,7 @@ function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl:
       const verification = codeOf(r.verificationStatus);
       if (verification && verification !== 'confirmed')
         return skip(`verification status ${verification}: only confirmed conditions are imported`);
+      if (isDisability(r)) return disabilityOf(r, profile);
       const condition = conceptOf(r.code);
       if (!condition) return skip('no condition (code) named');
       if (/^family history of/i.test(condition.coding?.display ?? condition.text))
@@ -255,6 +278,7 @@ function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl:
         status,
         ...(since ? { since } : {}),
         ...(until && status === 'resolved' ? { until } : {}),
+        ...noteOf(r),
       });
     }
     case 'MedicationStatement':
@@ -289,6 +313,7 @@ function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl:
         ...(since ? { since } : {}),
         ...(until ? { until } : {}),
         ...(reason ? { reason: reason.text } : {}),
+        ...noteOf(r),
       });
     }
     case 'FamilyMemberHistory': {
@@ -316,6 +341,32 @@ function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl:
         relationship: RELATIONSHIP[rel] ?? 'other',
         condition,
         ...(age !== undefined && age >= 0 && age <= 130 ? { ageAtOnset: age } : {}),
+        ...noteOf(r),
+      });
+    }
+    case 'Procedure': {
+      const kind = PROCEDURE_KIND[codeOf(r.category, SNOMED) ?? ''];
+      if (!kind)
+        return skip(
+          'only hospital admissions and surgical procedures (category) are imported (add surgeries to the profile by hand)',
+        );
+      if (!externalId) return skip('no fullUrl or id: cannot be imported idempotently');
+      const status = str(r.status);
+      if (status !== 'completed' && status !== 'in-progress') return skip(`status ${status ?? 'missing'}`);
+      const reason = conceptOf(r.code);
+      if (!reason) return skip('no procedure (code) named');
+      const performed = obj(r.performedPeriod);
+      const date = dayOf(r.performedDateTime) ?? dayOf(performed?.start);
+      if (!date) return skip('no full performed date');
+      const until = dayOf(performed?.end);
+      const place = str(obj(r.location)?.display);
+      return profile('hospitalisations', {
+        kind,
+        reason,
+        date,
+        ...(until ? { until } : {}),
+        ...(place ? { place: clip(place, 300) } : {}),
+        ...noteOf(r),
       });
     }
     case 'Immunization': {
@@ -328,6 +379,13 @@ function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl:
       if (!date) return skip('no full occurrence date');
       const lot = str(r.lotNumber);
       const reason = conceptOf(r.statusReason);
+      const protocol = obj(arr(r.protocolApplied)[0]);
+      const series = str(protocol?.series);
+      const dose = protocol?.doseNumberPositiveInt;
+      const targets = arr(protocol?.targetDisease)
+        .map((t) => codeOf(t, TARGET_DISEASE_SYSTEM))
+        .filter((c): c is string => c !== undefined);
+      const comment = noteOf(r).note;
       return {
         kind: 'immunization',
         resourceType,
@@ -342,6 +400,13 @@ function mapResource(r: Res, fullUrl: string | undefined, source: string, byUrl:
           },
           date,
           ...(lot ? { lotNumber: clip(lot, 100) } : {}),
+          ...(series === 'primary' || series === 'booster' || series === 'catch-up' ? { kind: series } : {}),
+          ...(typeof dose === 'number' && Number.isInteger(dose) && dose >= 1 && dose <= 20
+            ? { doseNumber: dose }
+            : {}),
+          // Only Carnet's own target-disease codes: other systems are left to the product's defaults.
+          ...(targets.length > 0 ? { targetDiseases: targets } : {}),
+          ...(comment ? { comment } : {}),
         },
       };
     }
@@ -370,6 +435,11 @@ function observationOf(r: Res, externalId: string | undefined, source: string): 
   const resourceType = r.resourceType;
   const skip = (reason: string): Mapped => ({ kind: 'skip', resourceType, reason });
   const categories = arr(r.category).flatMap((c) => arr(obj(c)?.coding).map((x) => str(obj(x)?.code)));
+  if (codeOf(r.code, LOINC) === BLOOD_GROUP_LOINC) return bloodGroupOf(r, externalId, source);
+  if (categories.includes('social-history')) {
+    const lifestyle = lifestyleOf(r, externalId, source);
+    if (lifestyle) return lifestyle;
+  }
   if (!categories.includes('vital-signs'))
     return skip(`category ${categories.filter(Boolean).join(',') || 'none'}: only vital signs are imported`);
   if (!externalId) return skip('no fullUrl or id: cannot be imported idempotently');
@@ -416,4 +486,98 @@ function observationOf(r: Res, externalId: string | undefined, source: string): 
       source,
     },
   };
+}
+
+type ProfileOf = (section: string, fields: Record<string, unknown>) => Mapped;
+
+/** A Condition the synthesis Bundle emits for a disability (category text 'disability'). */
+function isDisability(r: Res): boolean {
+  return arr(r.category).some((c) => str(obj(c)?.text)?.toLowerCase() === 'disability');
+}
+
+/** Disability: type and description from the code's text (`disability: <type> — <description>`), band and help from the extensions. */
+function disabilityOf(r: Res, profile: ProfileOf): Mapped {
+  const text = str(obj(r.code)?.text) ?? '';
+  const m = /^disability:\s*([a-z]+)(?:\s+—\s+([\s\S]+))?$/i.exec(text);
+  const type = m?.[1]?.toLowerCase() ?? '';
+  const description = m ? str(m[2]) : str(text);
+  const ext = (name: string) =>
+    arr(r.extension)
+      .map(obj)
+      .find((x) => x?.url === `${DISABILITY_EXT}${name}`);
+  const band = str(ext('rate-band')?.valueCode) ?? '';
+  return profile('disabilities', {
+    type: DISABILITY_TYPES.includes(type) ? type : 'other',
+    ...(description ? { description: clip(description, 500) } : {}),
+    rateBand: RATE_BANDS.includes(band) ? band : 'unknown',
+    humanHelp: ext('human-help')?.valueBoolean === true,
+    ...noteOf(r),
+  });
+}
+
+const BLOOD_GROUP_LOINC = '882-1';
+
+const profileItem = (
+  r: Res,
+  externalId: string,
+  source: string,
+  section: string,
+  fields: Record<string, unknown>,
+): Mapped => ({
+  kind: 'profile',
+  resourceType: r.resourceType,
+  item: { section, fields, externalId, source },
+});
+
+/** Blood group (LOINC 882-1): ABO and rhesus read from the value's text or display (e.g. 'O Rh-', 'AB Rh+'). */
+function bloodGroupOf(r: Res, externalId: string | undefined, source: string): Mapped {
+  const skip = (reason: string): Mapped => ({ kind: 'skip', resourceType: r.resourceType, reason });
+  if (!externalId) return skip('no fullUrl or id: cannot be imported idempotently');
+  const status = str(r.status);
+  if (status && !['final', 'amended', 'corrected'].includes(status)) return skip(`status ${status}`);
+  const value = obj(r.valueCodeableConcept);
+  const texts = [str(value?.text), ...arr(value?.coding).map((c) => str(obj(c)?.display))].filter(Boolean);
+  for (const t of texts) {
+    const m = /^\s*(AB|A|B|O)\s*(?:Rh(?:\(D\))?)?\s*([+-]|pos(?:itive)?|neg(?:ative)?)\s*$/i.exec(t ?? '');
+    if (m?.[1] && m[2])
+      return profileItem(r, externalId, source, 'blood-group', {
+        abo: m[1].toUpperCase(),
+        rhesus: m[2].startsWith('+') || /^pos/i.test(m[2]) ? 'positive' : 'negative',
+      });
+  }
+  return skip('blood group value not understood (expected e.g. "O Rh-")');
+}
+
+const LIFESTYLE_TOPIC: Readonly<Record<string, string>> = {
+  '72166-2': 'tobacco',
+  '11331-6': 'alcohol',
+  '73985-4': 'activity',
+  '61144-2': 'food',
+  '93832-4': 'sleep',
+};
+const LIFESTYLE_TOPICS = ['food', 'activity', 'sleep', 'screens', 'alcohol', 'tobacco'];
+
+/**
+ * Social-history Observation → lifestyle, when its topic is known (LOINC code, or the code's text
+ * being a topic) and its value a string. The synthesis Bundle writes `<description> — <quantity>`:
+ * the text after the last ' — ' comes back as the quantity. Other social-history Observations
+ * give undefined (skipped by the caller with the category reason).
+ */
+function lifestyleOf(r: Res, externalId: string | undefined, source: string): Mapped | undefined {
+  const code = obj(r.code);
+  const text = str(code?.text);
+  const topic =
+    LIFESTYLE_TOPIC[codeOf(code, LOINC) ?? ''] ??
+    (text && LIFESTYLE_TOPICS.includes(text) ? text : undefined);
+  const value = str(r.valueString);
+  if (!topic || !value || !externalId) return undefined;
+  const cut = value.lastIndexOf(' — ');
+  const quantity = cut > 0 ? str(value.slice(cut + 3)) : undefined;
+  const description = quantity && quantity.length <= 200 ? value.slice(0, cut).trim() : value;
+  return profileItem(r, externalId, source, 'lifestyle', {
+    topic,
+    description: clip(description, 500),
+    ...(quantity && quantity.length <= 200 ? { quantity } : {}),
+    ...noteOf(r),
+  });
 }

@@ -19,7 +19,16 @@ if (!present) console.warn(`bundle-import tests skipped: ${SYNTHEA} or ${HL7} is
 type Json = Record<string, unknown> & { resourceType: string };
 type Bundle = { entry: Array<{ fullUrl?: string; resource: Json }> };
 type Counts = Record<
-  'allergies' | 'diseases' | 'treatments' | 'familyHistory' | 'immunizations' | 'measurements',
+  | 'allergies'
+  | 'diseases'
+  | 'treatments'
+  | 'hospitalisations'
+  | 'familyHistory'
+  | 'disabilities'
+  | 'bloodGroup'
+  | 'lifestyle'
+  | 'immunizations'
+  | 'measurements',
   number
 >;
 interface Report {
@@ -39,7 +48,11 @@ function expected(bundle: Bundle): { counts: Counts; skipped: number } {
     allergies: 0,
     diseases: 0,
     treatments: 0,
+    hospitalisations: 0,
     familyHistory: 0,
+    disabilities: 0,
+    bloodGroup: 0,
+    lifestyle: 0,
     immunizations: 0,
     measurements: 0,
   };
@@ -67,7 +80,11 @@ const zero: Counts = {
   allergies: 0,
   diseases: 0,
   treatments: 0,
+  hospitalisations: 0,
   familyHistory: 0,
+  disabilities: 0,
+  bloodGroup: 0,
+  lifestyle: 0,
   immunizations: 0,
   measurements: 0,
 };
@@ -246,5 +263,152 @@ describe.skipIf(!present)('FHIR bundle import', () => {
       payload: { resourceType: 'Bundle', type: 'collection' },
     });
     expect(anonymous.statusCode).toBe(401);
+  });
+});
+
+describe('FHIR bundle import: all or nothing', () => {
+  let rt: TestRuntime;
+  let cookie: string;
+  let patientId: string;
+
+  beforeAll(async () => {
+    rt = await createTestRuntime({ clock: NOW });
+    patientId = (await seedPatient(rt.ctx, { login: 'atomic', password: 'correct horse battery' })).id;
+    cookie = await sessionCookieFor(rt.app, 'atomic', 'correct horse battery');
+  });
+  afterAll(async () => rt.close());
+
+  const post = (payload: unknown) =>
+    rt.app.inject({
+      method: 'POST',
+      url: '/api/profile/import',
+      headers: { cookie },
+      payload: payload as object,
+    });
+  const rows = async () => {
+    const count = async (
+      table: 'profile_entries' | 'vaccinations' | 'measurements' | 'measurement_changes',
+    ) =>
+      Number(
+        (
+          await rt.ctx.rootDb
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('patient_id', '=', patientId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    return {
+      profile: await count('profile_entries'),
+      vaccinations: await count('vaccinations'),
+      measurements: await count('measurements'),
+      changes: await count('measurement_changes'),
+    };
+  };
+
+  const vital = {
+    coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }],
+  };
+  const loinc = (c: string) => ({ coding: [{ system: 'http://loinc.org', code: c }] });
+  const mmHg = (value: number) => ({
+    value,
+    unit: 'mmHg',
+    system: 'http://unitsofmeasure.org',
+    code: 'mm[Hg]',
+  });
+  const pressure = (fullUrl: string, systolic: number, diastolic: number) => ({
+    fullUrl,
+    resource: {
+      resourceType: 'Observation',
+      status: 'final',
+      category: [vital],
+      code: loinc('85354-9'),
+      effectiveDateTime: '2026-10-01T08:00:00Z',
+      component: [
+        { code: loinc('8480-6'), valueQuantity: mmHg(systolic) },
+        { code: loinc('8462-4'), valueQuantity: mmHg(diastolic) },
+      ],
+    },
+  });
+  /** One entry per part; `lastId` is the external id of the last blood-pressure panel. */
+  const bundle = (lastId: string) => ({
+    resourceType: 'Bundle',
+    type: 'collection',
+    identifier: { system: 'urn:test', value: 'atomic' },
+    entry: [
+      {
+        fullUrl: 'urn:uuid:allergy-1',
+        resource: {
+          resourceType: 'AllergyIntolerance',
+          clinicalStatus: { coding: [{ code: 'active' }] },
+          code: { text: 'Arachide' },
+        },
+      },
+      {
+        fullUrl: 'urn:uuid:immunization-1',
+        resource: {
+          resourceType: 'Immunization',
+          status: 'completed',
+          vaccineCode: { text: 'Grippe' },
+          occurrenceDateTime: '2025-10-15',
+        },
+      },
+      {
+        fullUrl: 'urn:uuid:weight-1',
+        resource: {
+          resourceType: 'Observation',
+          status: 'final',
+          category: [vital],
+          code: loinc('29463-7'),
+          effectiveDateTime: '2026-10-01',
+          valueQuantity: { value: 70, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+        },
+      },
+      pressure('urn:uuid:bp-1', 125, 80),
+      pressure('urn:uuid:bp-refused', 125, 900),
+      pressure(lastId, 130, 85),
+    ],
+  });
+
+  it('writes nothing when the last part fails, then imports the fixed bundle once', async () => {
+    const before = await rows();
+    // A NUL character passes the mapping and the validation but no PostgreSQL text column takes it:
+    // the last blood-pressure panel fails in the database, after every other part was written.
+    const broken = await post(bundle('urn:uuid:bp-\u0000-2'));
+    expect(broken.statusCode, broken.body).toBeGreaterThanOrEqual(400);
+    expect(await rows()).toEqual(before);
+
+    const fixed = await post(bundle('urn:uuid:bp-2'));
+    expect(fixed.statusCode, fixed.body).toBe(200);
+    const r = fixed.json<Report>();
+    expect(r.imported).toEqual({ ...zero, allergies: 1, immunizations: 1, measurements: 3 });
+    expect(r.skipped).toContainEqual({
+      resourceType: 'Observation',
+      count: 1,
+      reason: expect.stringMatching(/^refused: /) as string,
+    });
+    const after = { profile: 1, vaccinations: 1, measurements: 3, changes: 3 };
+    expect(await rows()).toEqual({
+      profile: before.profile + after.profile,
+      vaccinations: before.vaccinations + after.vaccinations,
+      measurements: before.measurements + after.measurements,
+      changes: before.changes + after.changes,
+    });
+
+    const again = await post(bundle('urn:uuid:bp-2'));
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json<Report>().imported).toEqual(zero);
+    expect(again.json<Report>().unchanged).toEqual({
+      ...zero,
+      allergies: 1,
+      immunizations: 1,
+      measurements: 3,
+    });
+    expect(await rows()).toEqual({
+      profile: before.profile + after.profile,
+      vaccinations: before.vaccinations + after.vaccinations,
+      measurements: before.measurements + after.measurements,
+      changes: before.changes + after.changes,
+    });
   });
 });

@@ -226,11 +226,23 @@ export async function explainAccess(ctx: Ctx, actor: Actor, req: AccessRequest):
 /**
  * Runs fn in a transaction. Denials raised inside are recorded (after the rollback, so the denial
  * survives it) and turned into 404 — or 403 with the reason where the actor may see the item.
+ *
+ * Nesting: when ctx.db is already the transaction of an enclosing guarded() call, fn joins it (runs
+ * in it directly, no savepoint) instead of opening a second one, so several module calls made with
+ * the outer tx are all or nothing. An error thrown by the inner fn is not handled here: it reaches
+ * the outer guarded(), which rolls everything back, records denials and re-records the allowed
+ * events as failures. A caller that catches an inner error and goes on must be sure no SQL
+ * statement failed (on PostgreSQL a failed statement aborts the whole transaction): only catch
+ * refusals raised before writing, such as validation errors.
+ * @example await guarded(ctx, async (tx) => { await importA(tx, …); await importB(tx, …); });
  */
 export async function guarded<T>(ctx: Ctx, fn: (tx: Ctx) => Promise<T>): Promise<T> {
+  if (allowedIn.has(ctx.db)) return fn(ctx);
   const allowed: NewAuditEvent[] = [];
+  let open: object | undefined;
   try {
     return await ctx.rootDb.transaction().execute((tx) => {
+      open = tx;
       allowedIn.set(tx, allowed);
       policiesIn.set(tx, new Map());
       return fn({ ...ctx, db: tx });
@@ -250,6 +262,12 @@ export async function guarded<T>(ctx: Ctx, fn: (tx: Ctx) => Promise<T>): Promise
       );
     }
     throw err;
+  } finally {
+    // A ctx kept past its transaction must not join it later.
+    if (open) {
+      allowedIn.delete(open);
+      policiesIn.delete(open);
+    }
   }
 }
 

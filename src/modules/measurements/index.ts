@@ -24,6 +24,7 @@ export {
   setTargets,
   growthCurve,
   rawValues,
+  validateMeasurement,
 } from './measurements.service.ts';
 export type { MeasurementType } from './types.ts';
 export { measurementTypes, typeById, typeByLoinc, partsOf } from './types.ts';

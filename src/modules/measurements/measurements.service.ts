@@ -165,6 +165,24 @@ export interface CreateResult {
   warnings: string[];
 }
 
+/**
+ * The checks of an entry that need no storage (type, parts, units, plausible values, date): throws
+ * the same invalid_input errors as creating it would, before anything is written. Lets a caller
+ * sort out refused entries before a transaction that must not fail (e.g. a FHIR Bundle import).
+ * @example validateMeasurement(ctx, input, 'code'); // throws AppError('invalid_input', …, field)
+ */
+export function validateMeasurement(
+  ctx: Ctx,
+  input: NewMeasurement,
+  typeField: string,
+): { type: MeasurementType; values: Record<string, number>; warnings: string[]; effectiveAt: Date } {
+  const type = typeById(input.type);
+  if (!type) throw invalid(`Unknown measurement type '${input.type}'`, typeField);
+  const { values, warnings } = normalizeValues(type, input.raw, typeField);
+  const effectiveAt = effectiveInstant(ctx, input.effective, input.effectiveField ?? 'effective');
+  return { type, values, warnings, effectiveAt };
+}
+
 /** Checks and stores one entry inside an open gate transaction (tx) under a create grant. */
 async function insertChecked(
   tx: Ctx,
@@ -173,11 +191,7 @@ async function insertChecked(
   input: NewMeasurement,
   typeField: string,
 ): Promise<CreateResult> {
-  const type = typeById(input.type);
-  if (!type) throw invalid(`Unknown measurement type '${input.type}'`, typeField);
-  const { values, warnings } = normalizeValues(type, input.raw, typeField);
-  const effectiveField = input.effectiveField ?? 'effective';
-  const effectiveAt = effectiveInstant(tx, input.effective, effectiveField);
+  const { type, values, warnings, effectiveAt } = validateMeasurement(tx, input, typeField);
   const key = input.idempotencyKey
     ? { idempotencyKey: input.idempotencyKey }
     : input.source && input.externalId
