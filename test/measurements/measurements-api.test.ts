@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestRuntime,
@@ -19,7 +21,6 @@ import type { Patient } from '../../src/modules/identity/index.ts';
 /** Measurements over /api and FHIR: types, validation, history, lock, series, targets, growth, round trips. */
 
 const NOW = new Date('2026-11-20T10:00:00Z');
-const GROWTH_DIR = '/work/shared/fixtures/refdata/growth';
 let rt: TestRuntime;
 let cookie: string;
 let patient: Patient;
@@ -449,20 +450,25 @@ describe('import', () => {
   });
 });
 
-describe.skipIf(!existsSync(GROWTH_DIR))('growth', () => {
-  it('gives the WHO percentile of a child’s weight', async () => {
-    const plain = await rt.app.inject({
-      method: 'GET',
-      url: '/api/measurements/growth?type=weight',
-      headers: { cookie: (await seedWithCookie(rt, 'bebe0', '2026-05-20')).cookie },
-    });
-    // Without the tables (not shipped): 503 with the reason.
-    expect(plain.statusCode, plain.body).toBe(503);
-    const grt = await createTestRuntime({ clock: NOW, env: { CARNET_GROWTH_TABLES_DIR: GROWTH_DIR } });
+describe('growth', () => {
+  it('gives the WHO percentile of a child’s weight from the shipped tables', async () => {
+    await growthCase(rt);
+  });
+
+  it('answers 503 with the reason when the configured tables are missing or altered', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'carnet-growth-'));
+    const grt = await createTestRuntime({ clock: NOW, env: { CARNET_GROWTH_TABLES_DIR: empty } });
     try {
-      await growthCase(grt);
+      const res = await grt.app.inject({
+        method: 'GET',
+        url: '/api/measurements/growth?type=weight',
+        headers: { cookie: (await seedWithCookie(grt, 'bebe0', '2026-05-20')).cookie },
+      });
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.body).toMatch(/[Gg]rowth table/);
     } finally {
       await grt.close();
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 });
