@@ -1,21 +1,6 @@
-import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { pdfContent as pageText } from '../../test/pdf.ts';
 import { renderTextPdf } from './pdf.ts';
-
-/** The text operators of every page content stream (pdf-lib deflates them). */
-function pageText(pdf: Buffer): string {
-  const latin = pdf.toString('latin1');
-  let out = '';
-  for (const m of latin.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    const raw = Buffer.from(m[1] ?? '', 'latin1');
-    try {
-      out += inflateSync(raw).toString('latin1');
-    } catch {
-      out += raw.toString('latin1');
-    }
-  }
-  return out;
-}
 
 describe('renderTextPdf', () => {
   it('writes a real PDF with the title, the highlight and every paragraph', async () => {

@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { pdfHasText as pdfHas } from '../pdf.ts';
 import { openSecret } from '../../src/platform/crypto.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestRuntime, sessionCookieFor, type TestRuntime } from '../harness.ts';
@@ -14,20 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.close();
 });
-
-/** The text drawn in a PDF made by renderTextPdf (hex strings in deflated content streams). */
-function pdfHas(pdf: Buffer, text: string): boolean {
-  let content = '';
-  for (const m of pdf.toString('latin1').matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    const raw = Buffer.from(m[1] ?? '', 'latin1');
-    try {
-      content += inflateSync(raw).toString('latin1');
-    } catch {
-      content += raw.toString('latin1');
-    }
-  }
-  return content.includes(Buffer.from(text, 'latin1').toString('hex').toUpperCase());
-}
 
 const oppose = (payload: Record<string, unknown>) =>
   rt.app.inject({ method: 'POST', url: '/api/opposition', payload });

@@ -1,7 +1,7 @@
+import { pdfContent as pdfText, pdfHex as hex } from '../pdf.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { inflateSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -92,20 +92,6 @@ function decodeQp(mail: string): string {
     .replace(/=\r?\n/g, '')
     .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
-
-function pdfText(pdf: Buffer): string {
-  let out = '';
-  for (const m of pdf.toString('latin1').matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    const raw = Buffer.from(m[1] ?? '', 'latin1');
-    try {
-      out += inflateSync(raw).toString('latin1');
-    } catch {
-      out += raw.toString('latin1');
-    }
-  }
-  return out;
-}
-const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex').toUpperCase();
 
 describe('population import', () => {
   let rt: TestRuntime;

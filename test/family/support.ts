@@ -1,4 +1,3 @@
-import { inflateSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { grantRepresentation } from '../../src/modules/access/index.ts';
 import { majorityAt, registerPatient, type Patient } from '../../src/modules/identity/index.ts';
@@ -46,17 +45,4 @@ export function as(p: ApiPatient, profile?: string): Record<string, string> {
   return profile ? { cookie: p.cookie, 'x-carnet-profile': profile } : { cookie: p.cookie };
 }
 
-/** Decompressed content streams of a PDF, and a matcher for text drawn in them (pdf-lib writes hex strings). */
-export function pdfHasText(pdf: Buffer, text: string): boolean {
-  const latin = pdf.toString('latin1');
-  let out = '';
-  for (const m of latin.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    const raw = Buffer.from(m[1] ?? '', 'latin1');
-    try {
-      out += inflateSync(raw).toString('latin1');
-    } catch {
-      out += raw.toString('latin1');
-    }
-  }
-  return out.includes(Buffer.from(text, 'latin1').toString('hex').toUpperCase());
-}
+export { pdfHasText } from '../pdf.ts';

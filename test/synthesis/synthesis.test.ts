@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { pdfContent as pageText, pdfHex as hex } from '../pdf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAccessRule, type PatientActor } from '../../src/modules/access/index.ts';
 import {
@@ -30,21 +30,6 @@ const summary = (token: string, identifier = `urn:oid:${NIR_OID}|${patient.ins.m
     url: `/fhir/R4/Patient/$summary?identifier=${encodeURIComponent(identifier)}`,
     headers: { authorization: `Bearer ${token}` },
   });
-
-/** Text drawn in a PDF's content streams (pdf-lib writes hex strings). */
-function pageText(pdf: Buffer): string {
-  let out = '';
-  for (const m of pdf.toString('latin1').matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    const raw = Buffer.from(m[1] ?? '', 'latin1');
-    try {
-      out += inflateSync(raw).toString('latin1');
-    } catch {
-      out += raw.toString('latin1');
-    }
-  }
-  return out;
-}
-const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex').toUpperCase();
 
 const ENTRIES: Record<string, Record<string, unknown>> = {
   allergies: {
