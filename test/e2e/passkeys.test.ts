@@ -31,6 +31,15 @@ window.b64 = {
     return btoa(s).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
   },
 };
+// A PublicKeyCredential as JSON (base64url), with the response fields of its ceremony.
+window.credentialJson = (cred, response) => ({
+  id: cred.id,
+  rawId: b64.fromBuf(cred.rawId),
+  type: cred.type,
+  authenticatorAttachment: cred.authenticatorAttachment || undefined,
+  clientExtensionResults: cred.getClientExtensionResults(),
+  response: { clientDataJSON: b64.fromBuf(cred.response.clientDataJSON), ...response },
+});
 window.api = async (method, url, body) => {
   const csrf = document.cookie.split('; ').find((c) => c.startsWith('carnet_csrf='));
   const headers = body === undefined ? {} : { 'content-type': 'application/json' };
@@ -55,21 +64,13 @@ const REGISTER = `(async () => {
     },
   });
   const r = cred.response;
-  const credential = {
-    id: cred.id,
-    rawId: b64.fromBuf(cred.rawId),
-    type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      clientDataJSON: b64.fromBuf(r.clientDataJSON),
-      attestationObject: b64.fromBuf(r.attestationObject),
-      authenticatorData: b64.fromBuf(r.getAuthenticatorData()),
-      transports: r.getTransports(),
-      publicKeyAlgorithm: r.getPublicKeyAlgorithm(),
-      publicKey: b64.fromBuf(r.getPublicKey()),
-    },
-  };
+  const credential = credentialJson(cred, {
+    attestationObject: b64.fromBuf(r.attestationObject),
+    authenticatorData: b64.fromBuf(r.getAuthenticatorData()),
+    transports: r.getTransports(),
+    publicKeyAlgorithm: r.getPublicKeyAlgorithm(),
+    publicKey: b64.fromBuf(r.getPublicKey()),
+  });
   return { step: 'register', ...(await api('POST', '/api/passkeys/registration', { credential, name: 'Chromium' })) };
 })()`;
 
@@ -85,19 +86,11 @@ const SIGN_IN = `(async () => {
     },
   });
   const r = cred.response;
-  const credential = {
-    id: cred.id,
-    rawId: b64.fromBuf(cred.rawId),
-    type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      clientDataJSON: b64.fromBuf(r.clientDataJSON),
-      authenticatorData: b64.fromBuf(r.authenticatorData),
-      signature: b64.fromBuf(r.signature),
-      userHandle: r.userHandle ? b64.fromBuf(r.userHandle) : undefined,
-    },
-  };
+  const credential = credentialJson(cred, {
+    authenticatorData: b64.fromBuf(r.authenticatorData),
+    signature: b64.fromBuf(r.signature),
+    userHandle: r.userHandle ? b64.fromBuf(r.userHandle) : undefined,
+  });
   return { step: 'sign-in', ...(await api('POST', '/api/passkeys/authentication', { credential })) };
 })()`;
 

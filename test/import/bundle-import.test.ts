@@ -2,6 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestRuntime, seedPatient, sessionCookieFor, type TestRuntime } from '../harness.ts';
 import { mapBundle } from '../../src/fhir/bundle-import.ts';
+import type {
+  BundleImportReport as Report,
+  ImportCounts as Counts,
+} from '../../src/fhir/bundle-import.service.ts';
 import { measurementTypes } from '../../src/modules/measurements/index.ts';
 
 /**
@@ -18,44 +22,27 @@ if (!present) console.warn(`bundle-import tests skipped: ${SYNTHEA} or ${HL7} is
 
 type Json = Record<string, unknown> & { resourceType: string };
 type Bundle = { entry: Array<{ fullUrl?: string; resource: Json }> };
-type Counts = Record<
-  | 'allergies'
-  | 'diseases'
-  | 'treatments'
-  | 'hospitalisations'
-  | 'familyHistory'
-  | 'disabilities'
-  | 'bloodGroup'
-  | 'lifestyle'
-  | 'immunizations'
-  | 'measurements',
-  number
->;
-interface Report {
-  source: string;
-  imported: Counts;
-  unchanged: Counts;
-  skipped: Array<{ resourceType: string; count: number; reason: string }>;
-}
 
 const code = (cc: unknown): string | undefined =>
   (cc as { coding?: Array<{ code?: string }> } | undefined)?.coding?.[0]?.code;
 
+const zero: Counts = {
+  allergies: 0,
+  diseases: 0,
+  treatments: 0,
+  hospitalisations: 0,
+  familyHistory: 0,
+  disabilities: 0,
+  bloodGroup: 0,
+  lifestyle: 0,
+  immunizations: 0,
+  measurements: 0,
+};
+
 /** What the import must do with a Synthea bundle, by resource type and status. */
 function expected(bundle: Bundle): { counts: Counts; skipped: number } {
   const loincs = new Set(measurementTypes().types.flatMap((t) => (t.panel ? [] : [t.loinc, ...t.alsoLoinc])));
-  const counts: Counts = {
-    allergies: 0,
-    diseases: 0,
-    treatments: 0,
-    hospitalisations: 0,
-    familyHistory: 0,
-    disabilities: 0,
-    bloodGroup: 0,
-    lifestyle: 0,
-    immunizations: 0,
-    measurements: 0,
-  };
+  const counts: Counts = { ...zero };
   let skipped = 0;
   for (const { resource: r } of bundle.entry) {
     const cats = ((r.category ?? []) as Array<{ coding?: Array<{ code?: string }> }>).flatMap((c) =>
@@ -76,18 +63,6 @@ function expected(bundle: Bundle): { counts: Counts; skipped: number } {
   return { counts, skipped };
 }
 
-const zero: Counts = {
-  allergies: 0,
-  diseases: 0,
-  treatments: 0,
-  hospitalisations: 0,
-  familyHistory: 0,
-  disabilities: 0,
-  bloodGroup: 0,
-  lifestyle: 0,
-  immunizations: 0,
-  measurements: 0,
-};
 const total = (r: Report) => r.skipped.reduce((n, s) => n + s.count, 0);
 
 describe.skipIf(!present)('FHIR bundle import', () => {

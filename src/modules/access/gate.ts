@@ -1,5 +1,7 @@
 import { AppError } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
+import type { Queryable } from '../../platform/db/database.ts';
+import { isUuid } from '../../platform/ids.ts';
 import { recordAuditEvent, type NewAuditEvent } from '../audit/index.ts';
 import { actorId, type Actor } from './actor.ts';
 import { accessMatrix } from './matrix.ts';
@@ -293,6 +295,33 @@ export async function recordDenial(
     requestId: ctx.requestId ?? null,
     details: req.details ?? {},
   });
+}
+
+/**
+ * Finds which record an item id belongs to before the gate decides on that record. An id that is
+ * not a UUID, or that belongs to nobody, is refused here: the denial is recorded (without a
+ * record; the id as sent, printable) and the caller gets 404, like any item it may not see.
+ * @example const patientId = await locateOrDeny(ctx, actor, { type: 'Immunization', id, action: 'read' }, (db, id) => repo.patientOf(db, id));
+ */
+export async function locateOrDeny(
+  ctx: Ctx,
+  actor: Actor,
+  item: { type: string; id: string; action: Action },
+  locate: (db: Queryable, id: string) => Promise<string | undefined>,
+): Promise<string> {
+  const patientId = isUuid(item.id) ? await locate(ctx.db, item.id) : undefined;
+  if (patientId) return patientId;
+  await recordDenial(
+    ctx,
+    actor,
+    {
+      patientId: null,
+      action: item.action,
+      entity: { type: item.type, id: isUuid(item.id) ? item.id : JSON.stringify(item.id).slice(1, -1) },
+    },
+    'no such item',
+  );
+  throw new AppError('not_found', 'Not found');
 }
 
 /**

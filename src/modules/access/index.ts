@@ -36,6 +36,7 @@ export {
   explainAccess,
   guarded,
   recordDenial,
+  locateOrDeny,
   recordAuthenticationFailure,
   loadRecordPolicy,
 } from './gate.ts';

@@ -184,6 +184,25 @@ export async function oppositionProof(
     }
     return found;
   });
+  // The proof names the person: its download is on their trail (the caller is not signed in).
+  await recordAuditEvent(ctx.rootDb, {
+    patientId: row.patient_id,
+    recordedAt: ctx.clock.now(),
+    actor: {
+      kind: 'anonymous',
+      id: null,
+      display: 'holder of the opposition reference',
+      organizationId: null,
+      clientId: null,
+    },
+    action: 'read',
+    entity: { type: ACCOUNT_ENTITY, id: row.patient_id },
+    outcome: 'success',
+    basis: null,
+    reason: null,
+    requestId: ctx.requestId ?? null,
+    details: { operation: 'opposition-proof', reference: row.reference },
+  });
   const at = new Date(row.opposed_at);
   const name = `${row.given} ${row.family}`;
   const fr = language === 'fr';

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
+import type { Ctx } from '../../platform/context.ts';
 import {
   auditedAuthentication,
   clearSessionCookies,
@@ -24,7 +25,7 @@ import {
 } from './enrolment.ts';
 import { csrfTokenFor, type SessionMeta } from './identity.service.ts';
 import { completeSecondFactor } from './second-factor-signin.ts';
-import { maskEmail } from './second-factor.ts';
+import { maskEmail, type OutgoingMail } from './second-factor.ts';
 import {
   changePassword,
   confirmOwnSecondFactor,
@@ -89,6 +90,80 @@ function signInAnswer(
 function stepAnswer(request: FastifyRequest, reply: FastifyReply, s: EnrolmentStep) {
   if (!s.complete) return s;
   return { complete: true as const, ...signInAnswer(request, reply, s.session) };
+}
+
+type ZodApp = Parameters<FastifyPluginAsyncZod>[0];
+type FactorKind = 'totp' | 'email';
+
+/**
+ * The second-factor routes of one place (activation, security page): start and confirm an
+ * authenticator app, start and confirm e-mailed codes. The places differ only in who acts, the
+ * wording and what a confirmation answers.
+ */
+interface SecondFactorRoutes<Who, Confirmed extends z.ZodType> {
+  tag: string;
+  /** Where each kind starts; it is confirmed at `<path>/confirm`. */
+  paths: Record<FactorKind, string>;
+  summaries: Record<FactorKind | `${FactorKind}Confirm`, string>;
+  who: (request: FastifyRequest) => Promise<Who>;
+  startTotp: (ctx: Ctx, who: Who) => Promise<z.infer<typeof totpStart>>;
+  startEmail: (ctx: Ctx, who: Who, email: string) => Promise<OutgoingMail>;
+  /** The 200 answer of a confirmation. */
+  confirmed: Confirmed;
+  confirm: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    who: Who,
+    kind: FactorKind,
+    code: string,
+  ) => Promise<z.infer<Confirmed>>;
+}
+
+function secondFactorRoutes<Who, Confirmed extends z.ZodType>(
+  app: ZodApp,
+  r: SecondFactorRoutes<Who, Confirmed>,
+): void {
+  // Widened for Fastify's inference (the interface already ties `confirm` to `confirmed`).
+  const confirmed: z.ZodType = r.confirmed;
+  const confirmRoute = (kind: FactorKind) =>
+    app.post(
+      `${r.paths[kind]}/confirm`,
+      {
+        schema: {
+          tags: [r.tag],
+          summary: r.summaries[`${kind}Confirm`],
+          body: code,
+          response: { 200: confirmed, 400: apiError, 401: apiError, 429: apiError },
+        },
+      },
+      async (request, reply) => r.confirm(request, reply, await r.who(request), kind, request.body.code),
+    );
+
+  app.post(
+    r.paths.totp,
+    { schema: { tags: [r.tag], summary: r.summaries.totp, response: { 200: totpStart, 401: apiError } } },
+    async (request) => r.startTotp(ctxOf(request), await r.who(request)),
+  );
+  confirmRoute('totp');
+
+  app.post(
+    r.paths.email,
+    {
+      schema: {
+        tags: [r.tag],
+        summary: r.summaries.email,
+        body: z.object({ email: z.email().max(200) }).strict(),
+        response: { 202: z.object({ sentTo: z.string() }), 400: apiError, 401: apiError },
+      },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      const mail = await r.startEmail(ctx, await r.who(request), request.body.email);
+      await sendAccountMail(ctx.config, mail);
+      return reply.status(202).send({ sentTo: maskEmail(mail.to) });
+    },
+  );
+  confirmRoute('email');
 }
 
 /** Activation, sign-in with a second factor, sessions and devices (under /api). */
@@ -173,81 +248,26 @@ export const signInRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.post(
-    '/activation/totp',
-    {
-      schema: {
-        tags: ['activation'],
-        summary: 'Enrol an authenticator app: a new TOTP seed (base32) and its otpauth URI',
-        response: { 200: totpStart, 401: apiError },
-      },
+  secondFactorRoutes(app, {
+    tag: 'activation',
+    paths: { totp: '/activation/totp', email: '/activation/email-otp' },
+    summaries: {
+      totp: 'Enrol an authenticator app: a new TOTP seed (base32) and its otpauth URI',
+      totpConfirm: 'Confirm the authenticator app with a first code',
+      email: 'Enrol one-time codes by e-mail: sends a code to the address',
+      emailConfirm: 'Confirm the e-mail address with the code received',
     },
-    async (request) => startEnrolmentTotp(ctxOf(request), await enrolmentOf(request)),
-  );
-
-  app.post(
-    '/activation/totp/confirm',
-    {
-      schema: {
-        tags: ['activation'],
-        summary: 'Confirm the authenticator app with a first code',
-        body: code,
-        response: { 200: step, 400: apiError, 401: apiError, 429: apiError },
-      },
-    },
-    async (request, reply) => {
-      const enrolment = await enrolmentOf(request);
-      const s = await confirmEnrolmentFactor(
-        ctxOf(request),
-        enrolment,
-        'totp',
-        request.body.code,
-        meta(request),
-      );
-      return stepAnswer(request, reply, s);
-    },
-  );
-
-  app.post(
-    '/activation/email-otp',
-    {
-      schema: {
-        tags: ['activation'],
-        summary: 'Enrol one-time codes by e-mail: sends a code to the address',
-        body: z.object({ email: z.email().max(200) }).strict(),
-        response: { 202: z.object({ sentTo: z.string() }), 400: apiError, 401: apiError },
-      },
-    },
-    async (request, reply) => {
-      const ctx = ctxOf(request);
-      const mail = await startEnrolmentEmail(ctx, await enrolmentOf(request), request.body.email);
-      await sendAccountMail(ctx.config, mail);
-      return reply.status(202).send({ sentTo: maskEmail(mail.to) });
-    },
-  );
-
-  app.post(
-    '/activation/email-otp/confirm',
-    {
-      schema: {
-        tags: ['activation'],
-        summary: 'Confirm the e-mail address with the code received',
-        body: code,
-        response: { 200: step, 400: apiError, 401: apiError, 429: apiError },
-      },
-    },
-    async (request, reply) => {
-      const enrolment = await enrolmentOf(request);
-      const s = await confirmEnrolmentFactor(
-        ctxOf(request),
-        enrolment,
-        'email',
-        request.body.code,
-        meta(request),
-      );
-      return stepAnswer(request, reply, s);
-    },
-  );
+    who: enrolmentOf,
+    startTotp: startEnrolmentTotp,
+    startEmail: startEnrolmentEmail,
+    confirmed: step,
+    confirm: async (request, reply, enrolment, kind, code) =>
+      stepAnswer(
+        request,
+        reply,
+        await confirmEnrolmentFactor(ctxOf(request), enrolment, kind, code, meta(request)),
+      ),
+  });
 
   app.get(
     '/account/security',
@@ -354,75 +374,22 @@ export const signInRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.post(
-    '/account/second-factors/totp',
-    {
-      schema: {
-        tags: ['account'],
-        summary: 'Add an authenticator app: a new TOTP seed and its otpauth URI',
-        response: { 200: totpStart, 401: apiError },
-      },
+  secondFactorRoutes(app, {
+    tag: 'account',
+    paths: { totp: '/account/second-factors/totp', email: '/account/second-factors/email' },
+    summaries: {
+      totp: 'Add an authenticator app: a new TOTP seed and its otpauth URI',
+      totpConfirm: 'Confirm the authenticator app being added with a first code',
+      email: 'Add one-time codes by e-mail: sends a code to the address',
+      emailConfirm: 'Confirm the e-mail address being added with the code received',
     },
-    async (request) => startOwnTotp(ctxOf(request), await securityActor(request)),
-  );
-
-  app.post(
-    '/account/second-factors/totp/confirm',
-    {
-      schema: {
-        tags: ['account'],
-        summary: 'Confirm the authenticator app being added with a first code',
-        body: code,
-        response: { 200: z.object({ id: z.string() }), 400: apiError, 401: apiError, 429: apiError },
-      },
-    },
-    async (request) =>
-      confirmOwnSecondFactor(
-        ctxOf(request),
-        await securityActor(request),
-        'totp',
-        request.body.code,
-        meta(request),
-      ),
-  );
-
-  app.post(
-    '/account/second-factors/email',
-    {
-      schema: {
-        tags: ['account'],
-        summary: 'Add one-time codes by e-mail: sends a code to the address',
-        body: z.object({ email: z.email().max(200) }).strict(),
-        response: { 202: z.object({ sentTo: z.string() }), 400: apiError, 401: apiError },
-      },
-    },
-    async (request, reply) => {
-      const ctx = ctxOf(request);
-      const mail = await startOwnEmailFactor(ctx, await securityActor(request), request.body.email);
-      await sendAccountMail(ctx.config, mail);
-      return reply.status(202).send({ sentTo: maskEmail(mail.to) });
-    },
-  );
-
-  app.post(
-    '/account/second-factors/email/confirm',
-    {
-      schema: {
-        tags: ['account'],
-        summary: 'Confirm the e-mail address being added with the code received',
-        body: code,
-        response: { 200: z.object({ id: z.string() }), 400: apiError, 401: apiError, 429: apiError },
-      },
-    },
-    async (request) =>
-      confirmOwnSecondFactor(
-        ctxOf(request),
-        await securityActor(request),
-        'email',
-        request.body.code,
-        meta(request),
-      ),
-  );
+    who: securityActor,
+    startTotp: startOwnTotp,
+    startEmail: startOwnEmailFactor,
+    confirmed: z.object({ id: z.string() }),
+    confirm: async (request, _reply, actor, kind, code) =>
+      confirmOwnSecondFactor(ctxOf(request), actor, kind, code, meta(request)),
+  });
 
   app.post(
     '/account/password',

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, invalid } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { actorId, guarded, recordDenial, requireAccess, type Actor, type Grant } from '../access/index.ts';
+import { actorId, guarded, locateOrDeny, requireAccess, type Actor, type Grant } from '../access/index.ts';
 import { getDocument } from '../documents/index.ts';
 import { getPatient } from '../identity/index.ts';
 import { GROWTH_TYPES, growthScore, growthTablesDir, percentileLines, type GrowthType } from './growth.ts';
@@ -229,7 +229,7 @@ async function insertChecked(
     version: 1,
     action: 'create',
     at: now,
-    actor: { kind: actor.kind, id: actorId(actor), display: actor.display },
+    actor: changeActor(actor),
     before: null,
   });
   const row = await repo.findMeasurement(tx.db, grant, id);
@@ -410,13 +410,7 @@ export async function getMeasurement(
   id: string,
 ): Promise<Measurement & { history: Array<{ version: number; action: string; at: string; by: string }> }> {
   return guarded(ctx, async (tx) => {
-    const grant = await requireAccess(tx, actor, {
-      patientId,
-      action: 'read',
-      entity: { type: 'Observation', id },
-    });
-    const row = await repo.findMeasurement(tx.db, grant, id);
-    if (!row) throw new AppError('not_found', 'Not found');
+    const { grant, row } = await loadEntry(tx, actor, patientId, id, 'read');
     const changes = await repo.listChanges(tx.db, grant, id);
     return {
       ...toMeasurement(row),
@@ -432,16 +426,12 @@ export async function getMeasurement(
 
 /** Reads an entry by id alone (FHIR read): the gate decides on the record it belongs to. */
 export async function readMeasurementById(ctx: Ctx, actor: Actor, id: string): Promise<Measurement> {
-  const patientId = /^[0-9a-f-]{36}$/i.test(id) ? await repo.patientOfMeasurement(ctx.db, id) : undefined;
-  if (!patientId) {
-    await recordDenial(
-      ctx,
-      actor,
-      { patientId: null, action: 'read', entity: { type: 'Observation', id } },
-      'unknown id',
-    );
-    throw new AppError('not_found', 'Not found');
-  }
+  const patientId = await locateOrDeny(
+    ctx,
+    actor,
+    { type: 'Observation', id, action: 'read' },
+    repo.patientOfMeasurement,
+  );
   return guarded(ctx, async (tx) => {
     const grant = await requireAccess(tx, actor, {
       patientId,
@@ -468,6 +458,57 @@ function assertMayChange(actor: Actor, row: MeasurementRow): void {
     throw new AppError('forbidden', 'A professional may change only the entries they entered');
   if (actor.kind === 'app' && !(row.author_kind === 'app' && row.author_id === id))
     throw new AppError('forbidden', 'An app may change only the entries it entered');
+}
+
+/** An entry of the record under the gate (entity 'Observation' with its id); 404 when absent. */
+async function loadEntry(
+  tx: Ctx,
+  actor: Actor,
+  patientId: string,
+  id: string,
+  action: 'read' | 'update' | 'delete',
+): Promise<{ grant: Grant; row: MeasurementRow }> {
+  const grant = await requireAccess(tx, actor, { patientId, action, entity: { type: 'Observation', id } });
+  const row = await repo.findMeasurement(tx.db, grant, id);
+  if (!row) throw new AppError('not_found', 'Not found');
+  return { grant, row };
+}
+
+/** An entry about to change: gate, existence, then who may change it (assertMayChange). */
+async function loadForChange(
+  tx: Ctx,
+  actor: Actor,
+  patientId: string,
+  id: string,
+  action: 'update' | 'delete',
+): Promise<{ grant: Grant; row: MeasurementRow }> {
+  const loaded = await loadEntry(tx, actor, patientId, id, action);
+  assertMayChange(actor, loaded.row);
+  return loaded;
+}
+
+/** Who made a change, as the history stores it. */
+function changeActor(actor: Actor): { kind: string; id: string | null; display: string } {
+  return { kind: actor.kind, id: actorId(actor), display: actor.display };
+}
+
+/** The history line of a change to `row` (the next version), keeping what the entry was before. */
+async function recordChange(
+  tx: Ctx,
+  grant: Grant,
+  actor: Actor,
+  row: MeasurementRow,
+  action: 'update' | 'delete',
+  at: Date,
+): Promise<void> {
+  await repo.insertChange(tx.db, grant, {
+    measurementId: row.id,
+    version: row.version + 1,
+    action,
+    at,
+    actor: changeActor(actor),
+    before: { values: row.values_json, effective: row.effective, comment: row.comment },
+  });
 }
 
 /** What the API body gives (a value, or values for a panel, and a unit) as raw values to check. */
@@ -516,14 +557,7 @@ export async function updateMeasurement(
   changes: MeasurementChanges,
 ): Promise<{ measurement: Measurement; warnings: string[] }> {
   return guarded(ctx, async (tx) => {
-    const grant = await requireAccess(tx, actor, {
-      patientId,
-      action: 'update',
-      entity: { type: 'Observation', id },
-    });
-    const row = await repo.findMeasurement(tx.db, grant, id);
-    if (!row) throw new AppError('not_found', 'Not found');
-    assertMayChange(actor, row);
+    const { grant, row } = await loadForChange(tx, actor, patientId, id, 'update');
     if (changes.version !== undefined && changes.version !== row.version)
       throw new AppError('conflict', 'The entry changed since you read it', 'version');
     const type = typeById(row.type);
@@ -540,14 +574,7 @@ export async function updateMeasurement(
       updatedAt: now,
     });
     if (!ok) throw new AppError('conflict', 'The entry changed since you read it', 'version');
-    await repo.insertChange(tx.db, grant, {
-      measurementId: id,
-      version: row.version + 1,
-      action: 'update',
-      at: now,
-      actor: { kind: actor.kind, id: actorId(actor), display: actor.display },
-      before: { values: row.values_json, effective: row.effective, comment: row.comment },
-    });
+    await recordChange(tx, grant, actor, row, 'update', now);
     const updated = await repo.findMeasurement(tx.db, grant, id);
     if (!updated) throw new AppError('internal', 'measurement vanished');
     return { measurement: toMeasurement(updated), warnings: normalized?.warnings ?? [] };
@@ -562,25 +589,11 @@ export async function deleteMeasurement(
   id: string,
 ): Promise<void> {
   await guarded(ctx, async (tx) => {
-    const grant = await requireAccess(tx, actor, {
-      patientId,
-      action: 'delete',
-      entity: { type: 'Observation', id },
-    });
-    const row = await repo.findMeasurement(tx.db, grant, id);
-    if (!row) throw new AppError('not_found', 'Not found');
-    assertMayChange(actor, row);
+    const { grant, row } = await loadForChange(tx, actor, patientId, id, 'delete');
     const now = tx.clock.now();
     if (!(await repo.updateMeasurement(tx.db, grant, id, row.version, { deletedAt: now, updatedAt: now })))
       throw new AppError('conflict', 'The entry changed meanwhile');
-    await repo.insertChange(tx.db, grant, {
-      measurementId: id,
-      version: row.version + 1,
-      action: 'delete',
-      at: now,
-      actor: { kind: actor.kind, id: actorId(actor), display: actor.display },
-      before: { values: row.values_json, effective: row.effective, comment: row.comment },
-    });
+    await recordChange(tx, grant, actor, row, 'delete', now);
   });
 }
 

@@ -1,7 +1,13 @@
 import { AppError, invalid } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { isUuid, uuidv7 } from '../../platform/ids.ts';
-import { guarded, recordDenial, requireAccess, type Actor, type Grant } from '../access/index.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import {
+  guarded,
+  locateOrDeny as locateItem,
+  requireAccess,
+  type Actor,
+  type Grant,
+} from '../access/index.ts';
 import { getPatient, majorityAt } from '../identity/index.ts';
 import * as repo from './profile.repository.ts';
 import {
@@ -210,27 +216,18 @@ export async function addEntry(
 }
 
 /** Finds which record an entry id belongs to, or records the denial and answers 404. */
-async function locateOrDeny(
+function locateOrDeny(
   ctx: Ctx,
   actor: Actor,
   id: string,
   action: 'read' | 'update' | 'delete',
 ): Promise<string> {
-  const found = isUuid(id) ? await repo.locateEntry(ctx.rootDb, id) : undefined;
-  if (!found) {
-    await recordDenial(
-      ctx,
-      actor,
-      {
-        patientId: null,
-        action,
-        entity: { type: ENTITY, id: isUuid(id) ? id : JSON.stringify(id).slice(1, -1) },
-      },
-      'no such profile entry',
-    );
-    throw new AppError('not_found', 'Not found');
-  }
-  return found.patientId;
+  return locateItem(
+    ctx,
+    actor,
+    { type: ENTITY, id, action },
+    async (db, entryId) => (await repo.locateEntry(db, entryId))?.patientId,
+  );
 }
 
 async function openEntry(

@@ -1,10 +1,10 @@
 import { AppError, invalid } from '../../errors.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { isUuid, uuidv7 } from '../../platform/ids.ts';
+import { uuidv7 } from '../../platform/ids.ts';
 import {
   actorId,
   guarded,
-  recordDenial,
+  locateOrDeny,
   requireAccess,
   type Actor,
   type Grant,
@@ -270,27 +270,13 @@ async function listIn(
   return (await repo.listVaccinationRows(tx.db, grant, range)).map(toVaccination);
 }
 
-async function patientOrDeny(
+function patientOrDeny(
   ctx: Ctx,
   actor: Actor,
   id: string,
   action: 'read' | 'update' | 'delete',
 ): Promise<string> {
-  const patientId = isUuid(id) ? await repo.findPatientOfVaccination(ctx.db, id) : undefined;
-  if (!patientId) {
-    await recordDenial(
-      ctx,
-      actor,
-      {
-        patientId: null,
-        action,
-        entity: { type: ENTITY, id: isUuid(id) ? id : JSON.stringify(id).slice(1, -1) },
-      },
-      'no such vaccination',
-    );
-    throw new AppError('not_found', 'Not found');
-  }
-  return patientId;
+  return locateOrDeny(ctx, actor, { type: ENTITY, id, action }, repo.findPatientOfVaccination);
 }
 
 /** @example const v = await getVaccination(ctx, actor, id); */
